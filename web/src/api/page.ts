@@ -1,0 +1,23 @@
+import type { Page } from './types';
+
+/**
+ * Normalise a paged answer. `/ecom` pages are `{content,totalElements,totalPages,number,size}`;
+ * the inventory admin list is not pinned down by the contract, so accept `{items,total,page,size}`
+ * and bare arrays too.
+ */
+export function toPage<T>(raw: unknown, fallbackSize = 20): Page<T> {
+  if (Array.isArray(raw)) {
+    return { content: raw as T[], totalElements: raw.length, totalPages: 1, number: 0, size: raw.length || fallbackSize };
+  }
+  const r = (raw ?? {}) as Record<string, unknown>;
+  const content = (Array.isArray(r.content) ? r.content : Array.isArray(r.items) ? r.items : []) as T[];
+  const size = num(r.size) ?? num(r.page_size) ?? fallbackSize;
+  const totalElements = num(r.totalElements) ?? num(r.total_elements) ?? num(r.total) ?? content.length;
+  const totalPages = num(r.totalPages) ?? num(r.total_pages) ?? num(r.pages) ?? Math.max(1, Math.ceil(totalElements / Math.max(1, size)));
+  const number = num(r.number) ?? num(r.page) ?? 0;
+  return { content, totalElements, totalPages, number, size };
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}

@@ -1,0 +1,25 @@
+const money = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
+const compactMoney = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', notation: 'compact', maximumFractionDigits: 1 });
+const dateFmt = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium' });
+const dateTimeFmt = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'short' });
+
+export const toNumber = (v: unknown): number => {
+  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : 0;
+};
+
+export const formatMoney = (v: unknown) => money.format(toNumber(v));
+export const formatMoneyCompact = (v: unknown) => compactMoney.format(toNumber(v));
+
+export function formatDate(iso: string | null | undefined, withTime = false): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : (withTime ? dateTimeFmt : dateFmt).format(d);
+}
+
+/** A short, human reference for an order instead of a raw UUID. */
+export const orderRef = (id: string) => `#${id.replace(/-/g, '').slice(0, 8).toUpperCase()}`;
+
+export function plural(n: number, one: string, many = `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`;
+}
