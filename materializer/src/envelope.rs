@@ -74,6 +74,13 @@ pub struct RowChange {
     pub transaction: Option<TransactionBlock>,
 }
 
+impl RowChange {
+    /// The WAL position used to discard older events for the same key; see [`Position`].
+    pub fn position(&self) -> Option<Position> {
+        Position::of(&self.source)
+    }
+}
+
 /// A TRUNCATE of the table named in `source`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Truncate {
@@ -346,4 +353,310 @@ fn decode_message(
         source,
         ts_ms,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::column::{Cell, ColumnValue, LogicalType};
+    use crate::source::Snapshot;
+    use rust_decimal::Decimal;
+    use serde_json::json;
+
+    const TOPIC: &str = "ecom-connector.public.orders";
+
+    fn source() -> Value {
+        json!({"version": "3.4.0.Final", "connector": "postgresql", "name": "ecom-connector", "ts_ms": 1,
+               "snapshot": "false", "db": "ecom", "sequence": "[\"10\",\"20\"]", "schema": "public",
+               "table": "orders", "txId": 7, "lsn": 20, "xmin": null})
+    }
+
+    fn decode(value: &Value) -> Result<ChangeEvent, DecodeError> {
+        ChangeEvent::from_kafka(TOPIC, None, Some(value.to_string().as_bytes()))
+    }
+
+    fn row_change(value: &Value) -> RowChange {
+        match decode(value) {
+            Ok(ChangeEvent::Row(change)) => change,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn with_schema_decimal_and_uuid() {
+        let schema = json!({"type": "struct", "name": "ecom-connector.public.orders.Envelope", "fields": [
+            {"type": "struct", "optional": true, "field": "after", "fields": [
+                {"type": "string", "optional": false, "name": "io.debezium.data.Uuid", "version": 1, "field": "id"},
+                {"type": "bytes", "optional": false, "name": "org.apache.kafka.connect.data.Decimal", "version": 1,
+                 "parameters": {"scale": "2", "connect.decimal.precision": "10"}, "field": "total"},
+                {"type": "string", "optional": false, "name": "io.debezium.time.ZonedTimestamp", "version": 1,
+                 "field": "created_at"}]}]});
+        let payload = json!({"before": null, "op": "c", "source": source(), "after": {
+            "id": "00000000-0000-0000-0000-000000000001", "total": "/w==", "created_at": "2026-07-01T10:00:00+02:00"}});
+        let change = row_change(&json!({"schema": schema, "payload": payload}));
+        let after = change.after.unwrap();
+        let total_schema = after.column("total").unwrap().schema.clone().unwrap();
+        assert_eq!(
+            total_schema.logical,
+            Some(LogicalType::Decimal { scale: Some(2) })
+        );
+        // The schema's scale wins over a wrong hint.
+        assert_eq!(
+            after.decimal("total", Some(5)).unwrap(),
+            ColumnValue::Value(Decimal::new(-1, 2))
+        );
+        assert_eq!(after.uuid("id").unwrap().value().unwrap().as_u128(), 1);
+        assert_eq!(
+            after
+                .timestamp("created_at", None)
+                .unwrap()
+                .value()
+                .unwrap(),
+            "2026-07-01T08:00:00Z"
+                .parse::<chrono::DateTime<chrono::Utc>>()
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn with_schema_key() {
+        let key = json!({"schema": {"type": "struct", "fields": [
+            {"type": "string", "name": "io.debezium.data.Uuid", "field": "id"}]},
+            "payload": {"id": "00000000-0000-0000-0000-000000000002"}});
+        let event = ChangeEvent::from_kafka(TOPIC, Some(key.to_string().as_bytes()), None).unwrap();
+        let ChangeEvent::Tombstone { key } = event else {
+            panic!("{event:?}")
+        };
+        assert_eq!(
+            key.column("id").unwrap().schema.as_ref().unwrap().logical,
+            Some(LogicalType::Uuid)
+        );
+        assert_eq!(key.uuid("id").unwrap().value().unwrap().as_u128(), 2);
+    }
+
+    #[test]
+    fn unavailable_placeholder_in_every_shape() {
+        let change = row_change(&json!({"op": "u", "source": source(), "after": {
+            "id": 1, "text": "__debezium_unavailable_value", "bytes": "X19kZWJleml1bV91bmF2YWlsYWJsZV92YWx1ZQ==",
+            "array": ["__debezium_unavailable_value"], "other": ["__debezium_unavailable_value", "x"]}}));
+        let after = change.after.unwrap();
+        assert_eq!(
+            after.unavailable_columns().collect::<Vec<_>>(),
+            ["array", "bytes", "text"]
+        );
+        assert_eq!(
+            after.decimal("bytes", Some(2)).unwrap(),
+            ColumnValue::Unavailable
+        );
+        assert_eq!(
+            after.timestamp("text", None).unwrap(),
+            ColumnValue::Unavailable
+        );
+        assert!(matches!(
+            after.column("other").unwrap().cell,
+            Cell::Value(_)
+        ));
+    }
+
+    #[test]
+    fn heartbeats_are_recognised_by_topic_or_shape() {
+        let heartbeat = br#"{"ts_ms":1700000000000}"#;
+        let key = br#"{"serverName":"ecom-connector"}"#;
+        let event = ChangeEvent::from_kafka(
+            "__debezium-heartbeat.ecom-connector",
+            Some(key),
+            Some(heartbeat),
+        )
+        .unwrap();
+        assert_eq!(
+            event,
+            ChangeEvent::Heartbeat {
+                ts_ms: Some(1700000000000)
+            }
+        );
+        assert_eq!(event.op(), None);
+        let wrapped = json!({"schema": {"type": "struct", "name": "io.debezium.connector.common.Heartbeat"},
+                             "payload": {"ts_ms": 5}});
+        assert_eq!(
+            decode(&wrapped).unwrap(),
+            ChangeEvent::Heartbeat { ts_ms: Some(5) }
+        );
+        let err = decode(&json!({"ts_ms": "soon"})).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"field "ts_ms" should be a 64-bit integer but is a string"#
+        );
+    }
+
+    #[test]
+    fn tombstones() {
+        let key = br#"{"id":5}"#;
+        for value in [
+            None,
+            Some(&b"null"[..]),
+            Some(&br#"{"schema":null,"payload":null}"#[..]),
+        ] {
+            let event = ChangeEvent::from_kafka(TOPIC, Some(key), value).unwrap();
+            assert!(matches!(event, ChangeEvent::Tombstone { .. }), "{value:?}");
+        }
+        assert_eq!(
+            ChangeEvent::from_kafka(TOPIC, None, None),
+            Err(DecodeError::KeylessTombstone)
+        );
+        assert_eq!(
+            ChangeEvent::from_kafka(TOPIC, Some(b"null"), None),
+            Err(DecodeError::KeylessTombstone)
+        );
+    }
+
+    #[test]
+    fn garbage_and_truncated_json() {
+        let full = json!({"op": "c", "source": source(), "after": {"id": 1}}).to_string();
+        let cut = full.get(..full.len() / 2).unwrap_or_default();
+        for bytes in [
+            cut.as_bytes(),
+            b"",
+            b"\xff\xfe",
+            b"{\"op\":",
+            b"not json",
+            b"{} trailing",
+        ] {
+            let err = ChangeEvent::from_kafka(TOPIC, None, Some(bytes)).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    DecodeError::NotJson {
+                        part: Part::Value,
+                        ..
+                    }
+                ),
+                "{bytes:?}: {err:?}"
+            );
+            assert!(!err.to_string().contains('\n'));
+        }
+        let err = ChangeEvent::from_kafka(TOPIC, Some(b"{"), Some(full.as_bytes())).unwrap_err();
+        assert!(err.to_string().starts_with("key is not JSON: EOF"), "{err}");
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert!(ChangeEvent::from_kafka(TOPIC, None, Some(deep.as_bytes())).is_err());
+    }
+
+    #[test]
+    fn wrong_shapes_have_reasons() {
+        let cases = [
+            (json!([1, 2]), "value is not a JSON object but an array"),
+            (json!("c"), "value is not a JSON object but a string"),
+            (json!({"source": source()}), r#"missing field "op""#),
+            (json!({"op": "x", "source": source()}), r#"unknown op "x""#),
+            (
+                json!({"op": 1, "source": source()}),
+                r#"field "op" should be a string but is a number"#,
+            ),
+            (
+                json!({"op": "c", "after": {"id": 1}}),
+                r#"missing field "source""#,
+            ),
+            (
+                json!({"op": "c", "source": source(), "after": null}),
+                r#"op "c" requires "after" but it is null or missing"#,
+            ),
+            (
+                json!({"op": "r", "source": source()}),
+                r#"op "r" requires "after" but it is null or missing"#,
+            ),
+            (
+                json!({"op": "d", "source": source(), "before": null}),
+                r#"op "d" requires "before" but it is null or missing"#,
+            ),
+            (
+                json!({"op": "u", "source": source(), "after": [1]}),
+                r#"field "after" should be an object but is an array"#,
+            ),
+            (
+                json!({"op": "c", "source": "pg", "after": {}}),
+                r#"field "source" should be an object but is a string"#,
+            ),
+            (
+                json!({"op": "c", "source": source(), "after": {}, "transaction": {"total_order": 1}}),
+                r#"missing field "transaction.id""#,
+            ),
+            (
+                json!({"op": "m", "source": source()}),
+                r#"missing field "message""#,
+            ),
+            (
+                json!({"op": "m", "source": source(), "message": {"prefix": "p", "content": "%%"}}),
+                "invalid logical message content: Invalid symbol 37, offset 0.",
+            ),
+            (
+                json!({"status": "ROLLBACK", "id": "1:2"}),
+                r#"unknown transaction status "ROLLBACK""#,
+            ),
+            (
+                json!({"status": "END", "id": "1:2", "data_collections": [{"event_count": 1}]}),
+                r#"missing field "data_collections[].data_collection""#,
+            ),
+        ];
+        for (value, reason) in cases {
+            assert_eq!(decode(&value).unwrap_err().to_string(), reason, "{value}");
+        }
+    }
+
+    #[test]
+    fn delete_under_replica_identity_nothing_keeps_the_key() {
+        let value = json!({"op": "d", "source": source(), "before": null, "after": null});
+        let event = ChangeEvent::from_kafka(
+            TOPIC,
+            Some(br#"{"id":9}"#),
+            Some(value.to_string().as_bytes()),
+        )
+        .unwrap();
+        let ChangeEvent::Row(change) = event else {
+            panic!("{event:?}")
+        };
+        assert_eq!(
+            change.key.unwrap().i64("id").unwrap(),
+            ColumnValue::Value(9)
+        );
+        assert!(change.before.is_none());
+    }
+
+    #[test]
+    fn transaction_block_and_position() {
+        let change = row_change(&json!({"op": "c", "source": source(), "after": {"id": 1},
+            "transaction": {"id": "7:20", "total_order": 2, "data_collection_order": 1}}));
+        let block = change.transaction.clone().unwrap();
+        assert_eq!(
+            (
+                block.id.as_str(),
+                block.total_order,
+                block.data_collection_order
+            ),
+            ("7:20", Some(2), Some(1))
+        );
+        assert_eq!(
+            change.position(),
+            Some(Position {
+                commit_lsn: 10,
+                lsn: 20
+            })
+        );
+        assert_eq!(change.source.snapshot, Snapshot::False);
+    }
+
+    #[test]
+    fn op_codes_round_trip() {
+        for op in [
+            Op::Create,
+            Op::Update,
+            Op::Delete,
+            Op::Read,
+            Op::Truncate,
+            Op::Message,
+        ] {
+            assert_eq!(Op::parse(op.code()), Ok(op));
+        }
+        let long = "x".repeat(500);
+        let reason = Op::parse(&long).unwrap_err().to_string();
+        assert!(reason.len() < 100, "{reason}");
+    }
 }

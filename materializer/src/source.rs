@@ -181,3 +181,100 @@ impl Source {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sequences() {
+        let parsed = Sequence::parse(r#"["34442256","34466480"]"#).unwrap();
+        assert_eq!(
+            parsed,
+            Sequence {
+                last_commit_lsn: Some(34442256),
+                lsn: Some(34466480)
+            }
+        );
+        assert_eq!(
+            Sequence::parse(r#"[null,"1"]"#).unwrap(),
+            Sequence {
+                last_commit_lsn: None,
+                lsn: Some(1)
+            }
+        );
+        assert_eq!(
+            Sequence::parse("[5,6]").unwrap(),
+            Sequence {
+                last_commit_lsn: Some(5),
+                lsn: Some(6)
+            }
+        );
+        for bad in [
+            "",
+            "[",
+            "{}",
+            r#"["1"]"#,
+            r#"["1","2","3"]"#,
+            r#"["x","2"]"#,
+            r#"["-1","2"]"#,
+            "[1.5,2]",
+            "[[],2]",
+        ] {
+            let err = Sequence::parse(bad).unwrap_err();
+            assert!(
+                matches!(err, DecodeError::InvalidSequence { .. }),
+                "{bad}: {err:?}"
+            );
+            assert!(!err.to_string().contains('\n'));
+        }
+    }
+
+    #[test]
+    fn wrong_field_types_are_named() {
+        let source = json!({"lsn": "34466480"});
+        let err = Source::from_object(source.as_object().unwrap()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"field "source.lsn" should be an unsigned 64-bit integer but is a string"#
+        );
+        let source = json!({"snapshot": 1});
+        let err = Source::from_object(source.as_object().unwrap()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"field "source.snapshot" should be a string or boolean but is a number"#
+        );
+        let source = json!({"sequence": ["1", "2"]});
+        assert!(matches!(
+            Source::from_object(source.as_object().unwrap()),
+            Err(DecodeError::WrongType { .. })
+        ));
+    }
+
+    #[test]
+    fn snapshot_values() {
+        let snapshot = |value: Value| Snapshot::from_json(Some(&value)).unwrap();
+        assert_eq!(snapshot(json!("incremental")), Snapshot::Incremental);
+        assert_eq!(
+            snapshot(json!("first_in_data_collection")),
+            Snapshot::FirstInDataCollection
+        );
+        assert_eq!(
+            snapshot(json!("something_new")),
+            Snapshot::Other("something_new".to_owned())
+        );
+        assert_eq!(snapshot(json!(true)), Snapshot::True);
+        assert_eq!(Snapshot::from_json(None).unwrap(), Snapshot::False);
+    }
+
+    #[test]
+    fn legacy_microseconds() {
+        let source = json!({"ts_usec": 1536580521883194i64});
+        let source = Source::from_object(source.as_object().unwrap()).unwrap();
+        assert_eq!(
+            source.commit_time(),
+            "2018-09-10T11:55:21.883194Z".parse().ok()
+        );
+    }
+}

@@ -136,3 +136,156 @@ fn date_from_days(days: i64) -> Result<NaiveDate, ValueError> {
         reason: "out of range".to_owned(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    fn named(name: &str) -> ColumnSchema {
+        ColumnSchema::from_json(&json!({"type": "int64", "name": name, "field": "t"})).unwrap()
+    }
+
+    #[test]
+    fn zoned_timestamps_are_converted_to_utc() {
+        assert_eq!(
+            parse_iso_timestamp("2019-01-31T12:13:01Z").unwrap(),
+            utc("2019-01-31T12:13:01Z")
+        );
+        assert_eq!(
+            parse_iso_timestamp("2019-01-31T12:13:01+01:00").unwrap(),
+            utc("2019-01-31T11:13:01Z")
+        );
+        assert_eq!(
+            parse_iso_timestamp("2019-01-31T05:43:01.5-05:30").unwrap(),
+            utc("2019-01-31T11:13:01.5Z")
+        );
+        assert_eq!(
+            parse_iso_timestamp("2019-01-01T00:30:00+14:00").unwrap(),
+            utc("2018-12-31T10:30:00Z")
+        );
+        assert_eq!(
+            parse_iso_timestamp("2019-01-31T12:13:01+0100").unwrap(),
+            utc("2019-01-31T11:13:01Z")
+        );
+        assert_eq!(
+            parse_iso_timestamp("2011-11-11T03:11:11.123456789Z").unwrap(),
+            utc("2011-11-11T03:11:11.123456789Z")
+        );
+    }
+
+    #[test]
+    fn local_iso_timestamps_are_utc() {
+        assert_eq!(
+            parse_iso_timestamp("2019-01-31T12:13:01").unwrap(),
+            utc("2019-01-31T12:13:01Z")
+        );
+        assert_eq!(
+            parse_iso_timestamp("2019-01-31 12:13:01.25").unwrap(),
+            utc("2019-01-31T12:13:01.25Z")
+        );
+    }
+
+    #[test]
+    fn bad_timestamps_name_the_value() {
+        for text in [
+            "",
+            "infinity",
+            "2019-13-01T00:00:00Z",
+            "11:11:11Z",
+            "2019-01-31T12:13:01+25:00",
+        ] {
+            let err = parse_iso_timestamp(text).unwrap_err();
+            assert!(
+                matches!(err, ValueError::InvalidTimestamp { .. }),
+                "{text}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn schema_units() {
+        let value = json!(1548936781000000i64);
+        let micro = named("io.debezium.time.MicroTimestamp");
+        assert_eq!(
+            timestamp_from_json(&value, Some(&micro), Some(TimeUnit::Millis)).unwrap(),
+            utc("2019-01-31T12:13:01Z")
+        );
+        let milli = named("io.debezium.time.Timestamp");
+        assert_eq!(
+            timestamp_from_json(&json!(1548936781000i64), Some(&milli), None).unwrap(),
+            utc("2019-01-31T12:13:01Z")
+        );
+        let nano = named("io.debezium.time.NanoTimestamp");
+        assert_eq!(
+            timestamp_from_json(&json!(1548936781000000001i64), Some(&nano), None).unwrap(),
+            utc("2019-01-31T12:13:01.000000001Z")
+        );
+        let date = named("io.debezium.time.Date");
+        assert_eq!(
+            timestamp_from_json(&json!(17927), Some(&date), None).unwrap(),
+            utc("2019-01-31T00:00:00Z")
+        );
+        let zoned = named("io.debezium.time.ZonedTimestamp");
+        assert_eq!(
+            timestamp_from_json(&json!("2019-01-31T12:13:01Z"), Some(&zoned), None).unwrap(),
+            utc("2019-01-31T12:13:01Z")
+        );
+    }
+
+    #[test]
+    fn schemaless_integers_need_a_unit_and_a_range() {
+        assert_eq!(
+            timestamp_from_json(&json!(0), None, None),
+            Err(ValueError::MissingTimeUnit)
+        );
+        assert_eq!(
+            timestamp_from_json(&json!(-1000), None, Some(TimeUnit::Millis)).unwrap(),
+            utc("1969-12-31T23:59:59Z")
+        );
+        assert!(matches!(
+            timestamp_from_json(&json!(i64::MAX), None, Some(TimeUnit::Millis)),
+            Err(ValueError::TimestampOutOfRange { .. })
+        ));
+        assert!(matches!(
+            timestamp_from_json(&json!(1.5), None, Some(TimeUnit::Millis)),
+            Err(ValueError::WrongType { .. })
+        ));
+        assert!(matches!(
+            timestamp_from_json(&json!(u64::MAX), None, Some(TimeUnit::Micros)),
+            Err(ValueError::WrongType { .. })
+        ));
+        assert!(matches!(
+            timestamp_from_json(&json!(true), None, None),
+            Err(ValueError::WrongType { .. })
+        ));
+    }
+
+    #[test]
+    fn dates() {
+        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(date_from_json(&json!(0)).unwrap(), date(1970, 1, 1));
+        assert_eq!(date_from_json(&json!(17927)).unwrap(), date(2019, 1, 31));
+        assert_eq!(date_from_json(&json!(-1)).unwrap(), date(1969, 12, 31));
+        assert_eq!(
+            date_from_json(&json!("1999-09-09")).unwrap(),
+            date(1999, 9, 9)
+        );
+        assert!(matches!(
+            date_from_json(&json!(i64::MIN)),
+            Err(ValueError::InvalidDate { .. })
+        ));
+        assert!(matches!(
+            date_from_json(&json!("1999-02-30")),
+            Err(ValueError::InvalidDate { .. })
+        ));
+        assert!(matches!(
+            date_from_json(&json!(null)),
+            Err(ValueError::WrongType { .. })
+        ));
+    }
+}

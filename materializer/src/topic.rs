@@ -112,3 +112,62 @@ impl TopicMap {
             .ok_or_else(|| DecodeError::UnknownTopic(preview(topic)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_prefixes_both_ways() {
+        let map = TopicMap::default();
+        assert_eq!(
+            map.topics(),
+            [
+                "ecom-connector.public.books",
+                "ecom-connector.public.orders",
+                "ecom-connector.public.order_items",
+                "inventory-connector.public.inventory",
+            ]
+        );
+        for table in CapturedTable::ALL {
+            assert_eq!(map.table(&map.topic(table)), Ok(table));
+        }
+        assert_eq!(
+            map.table("ecom-connector.public.order_items"),
+            Ok(CapturedTable::OrderItems)
+        );
+    }
+
+    #[test]
+    fn other_topics_are_errors() {
+        let map = TopicMap::default();
+        for topic in [
+            "",
+            "inventory-connector.public.orders",
+            "ecom-connector.public.inventory",
+            "ecom-connector.public.cart_items",
+            "ecom-connector.other.books",
+            "ecom-connector.public.books.extra",
+            "ecom-connector.transaction",
+            "__debezium-heartbeat.ecom-connector",
+            "ecom-connectorX.public.books",
+        ] {
+            assert_eq!(
+                map.table(topic),
+                Err(DecodeError::UnknownTopic(topic.to_owned())),
+                "{topic}"
+            );
+        }
+    }
+
+    #[test]
+    fn custom_prefixes() {
+        let map = TopicMap::new("shop", "stock.v2");
+        assert_eq!(
+            map.topic(CapturedTable::Inventory),
+            "stock.v2.public.inventory"
+        );
+        assert_eq!(map.table("shop.public.books"), Ok(CapturedTable::Books));
+        assert!(map.table("ecom-connector.public.books").is_err());
+    }
+}
