@@ -103,7 +103,8 @@ pub enum ChangeEvent {
     Row(RowChange),
     Truncate(Truncate),
     Message(LogicalMessage),
-    /// A null value following a delete, for log compaction: the row with this key is gone.
+    /// A null value following a delete, for log compaction: the row with this key is gone. It has no source and
+    /// so no position; the delete it follows already carried one.
     Tombstone {
         key: Row,
     },

@@ -5,7 +5,7 @@
 //!
 //! - [`envelope`]: a Kafka record (key and value bytes) → [`ChangeEvent`] — row changes of every op, tombstones,
 //!   transaction BEGIN/END, heartbeats — or a [`DecodeError`] whose one-line reason goes to `cdc_parse_errors`.
-//! - [`column`]: row images and typed column reads (Decimal, Uuid, timestamps, dates, integers, text) that keep
+//! - [`column`](mod@column): row images and typed column reads (Decimal, Uuid, timestamps, dates, integers, text) that keep
 //!   unchanged-TOAST placeholders apart as [`ColumnValue::Unavailable`]; [`numeric`] and [`temporal`] do the
 //!   value decoding.
 //! - [`source`] and [`position`]: the `source` block and the WAL [`Position`] that orders events per key.
