@@ -2,7 +2,7 @@ import { UserManager, type User } from 'oidc-client-ts';
 import { createContext, useCallback, useContext, useEffect, useMemo, useReducer, useRef, type ReactNode } from 'react';
 import { useNavigate } from 'react-router';
 import type { AppConfig } from '../config';
-import { logout, userManagerSettings } from './oidc';
+import { POPUP_ARGS, logout, userManagerSettings } from './oidc';
 import { authReducer, initialAuthState, toSessionUser, type AuthState } from './state';
 
 export interface AuthContextValue extends AuthState {
@@ -80,7 +80,7 @@ export function AuthProvider({ config, children }: { config: AppConfig; children
         await um.signinRedirect({ state: { returnTo: here } });
         return false; // the page navigates away
       }
-      await um.signinPopup();
+      await um.signinPopup(POPUP_ARGS);
       return true; // userLoaded already dispatched
     } catch (e) {
       dispatch({ type: 'signinFailed', error: describe(e) });

@@ -84,3 +84,6 @@ export async function logout(um: UserManager, cfg: AppConfig, fetchImpl: typeof 
   }
   return told;
 }
+
+/** Arguments for signinPopup: closing the sign-in window returns the page to "signed out" instead of waiting forever. */
+export const POPUP_ARGS = { popupAbortOnClose: true } as const;

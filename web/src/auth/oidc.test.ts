@@ -1,0 +1,109 @@
+// @vitest-environment jsdom
+import { User, UserManager } from 'oidc-client-ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { defaultConfig } from '../config';
+import { POPUP_ARGS, logout, userManagerSettings } from './oidc';
+
+const origin = 'http://shop.test';
+const metadata = {
+  issuer: `${origin}/auth`,
+  authorization_endpoint: `${origin}/auth/authorize`,
+  token_endpoint: `${origin}/auth/token`,
+  jwks_uri: `${origin}/auth/jwks`,
+  end_session_endpoint: `${origin}/auth/logout`,
+};
+
+function manager(overrides = {}) {
+  return new UserManager({ ...userManagerSettings(defaultConfig(origin), origin), metadata, ...overrides });
+}
+
+const aUser = () =>
+  new User({
+    access_token: 'header.payload.sig',
+    refresh_token: 'refresh-123',
+    id_token: 'id-456',
+    token_type: 'Bearer',
+    profile: { sub: 'u1', iss: metadata.issuer, aud: 'ui-client', exp: 0, iat: 0 },
+    expires_at: Math.floor(Date.now() / 1000) + 900,
+  });
+
+afterEach(() => {
+  localStorage.clear();
+  sessionStorage.clear();
+});
+
+describe('OIDC settings', () => {
+  it('uses the built-in dev issuer at /auth and ui-client by default', () => {
+    const s = userManagerSettings(defaultConfig(origin), origin);
+    expect(s.authority).toBe(`${origin}/auth`);
+    expect(s.client_id).toBe('ui-client');
+    expect(s.response_type).toBe('code');
+    expect(s.redirect_uri).toBe(`${origin}/callback`);
+    expect(s.automaticSilentRenew).toBe(true);
+  });
+
+  it('keeps the signed-in user in memory only: nothing lands in localStorage or sessionStorage', async () => {
+    const um = manager();
+    await um.storeUser(aUser());
+    expect((await um.getUser())?.access_token).toBe('header.payload.sig');
+    expect(localStorage.length).toBe(0);
+    expect(sessionStorage.length).toBe(0);
+    // A fresh manager (a page reload) has no user to restore.
+    expect(await manager().getUser()).toBeNull();
+  });
+
+  it('a pop-up sign-in sends PKCE S256 and keeps the verifier out of Web Storage', async () => {
+    let navigatedTo = '';
+    const fakePopup = {
+      closed: false,
+      focus: () => undefined,
+      close() {
+        this.closed = true;
+      },
+      location: {
+        replace(url: string) {
+          navigatedTo = url;
+          fakePopup.closed = true; // the user closes it: the promise rejects
+        },
+      },
+    };
+    vi.spyOn(window, 'open').mockReturnValue(fakePopup as unknown as Window);
+    const um = manager();
+    await expect(um.signinPopup(POPUP_ARGS)).rejects.toThrow(/closed/i);
+    const url = new URL(navigatedTo);
+    expect(url.origin + url.pathname).toBe(metadata.authorization_endpoint);
+    expect(url.searchParams.get('response_type')).toBe('code');
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(url.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(url.searchParams.get('client_id')).toBe('ui-client');
+    expect(localStorage.length).toBe(0);
+    expect(sessionStorage.length).toBe(0);
+  });
+
+  it('logout tells the issuer (end-session POST with the refresh token) and forgets the user', async () => {
+    const um = manager();
+    await um.storeUser(aUser());
+    const fetchMock = vi.fn(async (_url: RequestInfo | URL, _init?: RequestInit) => new Response(null, { status: 204 }));
+    const told = await logout(um, defaultConfig(origin), fetchMock as unknown as typeof fetch);
+    expect(told).toBe(true);
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+    const [url, init] = fetchMock.mock.calls[0];
+    expect(String(url)).toBe(metadata.end_session_endpoint);
+    expect(init?.method).toBe('POST');
+    const body = new URLSearchParams(String(init?.body));
+    expect(body.get('refresh_token')).toBe('refresh-123');
+    expect(body.get('client_id')).toBe('ui-client');
+    expect(body.get('id_token_hint')).toBe('id-456');
+    expect(await um.getUser()).toBeNull();
+  });
+
+  it('logout still forgets the user locally when the issuer is unreachable', async () => {
+    const um = manager();
+    await um.storeUser(aUser());
+    const told = await logout(um, defaultConfig(origin), (async () => {
+      throw new TypeError('Failed to fetch');
+    }) as unknown as typeof fetch);
+    expect(told).toBe(false);
+    expect(await um.getUser()).toBeNull();
+  });
+});
