@@ -1,0 +1,93 @@
+//! Typed settings. Every setting is an environment variable with a flag of the same name (API.md); a bad value
+//! stops start-up with one line naming the variable and what it expects.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::db::DatabaseUrls;
+use crate::telemetry::LogFormat;
+
+/// Where the three databases come from.
+#[derive(Args, Clone, Debug)]
+pub struct DatabaseArgs {
+    /// Embedded PostgreSQL cluster and other local state.
+    #[arg(long, env = "BOOKSTORE_DATA_DIR", value_name = "BOOKSTORE_DATA_DIR", default_value = "./.bookstore")]
+    pub data_dir: PathBuf,
+    /// TCP port of the embedded PostgreSQL (127.0.0.1 only).
+    #[arg(long, env = "BOOKSTORE_PG_PORT", value_name = "BOOKSTORE_PG_PORT", default_value_t = 5433, value_parser = clap::value_parser!(u16).range(1..))]
+    pub pg_port: u16,
+    /// Folder with initdb/postgres/pg_ctl; found automatically when unset.
+    #[arg(long, env = "BOOKSTORE_PG_BIN_DIR", value_name = "BOOKSTORE_PG_BIN_DIR")]
+    pub pg_bin_dir: Option<PathBuf>,
+    /// The ecom database (distributed mode); unset → embedded.
+    #[arg(long, env = "ECOM_DATABASE_URL", value_name = "ECOM_DATABASE_URL", value_parser = postgres_url)]
+    pub ecom_database_url: Option<String>,
+    /// The inventory database (distributed mode); unset → embedded.
+    #[arg(long, env = "INVENTORY_DATABASE_URL", value_name = "INVENTORY_DATABASE_URL", value_parser = postgres_url)]
+    pub inventory_database_url: Option<String>,
+    /// The analytics database (distributed mode); unset → embedded.
+    #[arg(long, env = "ANALYTICS_DATABASE_URL", value_name = "ANALYTICS_DATABASE_URL", value_parser = postgres_url)]
+    pub analytics_database_url: Option<String>,
+}
+
+/// The embedded cluster, or databases someone else runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseSource {
+    Embedded { data_dir: PathBuf, port: u16, bin_dir: Option<PathBuf> },
+    External(DatabaseUrls),
+}
+
+impl DatabaseArgs {
+    pub fn source(&self) -> anyhow::Result<DatabaseSource> {
+        let urls = [
+            ("ECOM_DATABASE_URL", &self.ecom_database_url),
+            ("INVENTORY_DATABASE_URL", &self.inventory_database_url),
+            ("ANALYTICS_DATABASE_URL", &self.analytics_database_url),
+        ];
+        let missing: Vec<&str> = urls.iter().filter(|(_, v)| v.is_none()).map(|(n, _)| *n).collect();
+        match (&self.ecom_database_url, &self.inventory_database_url, &self.analytics_database_url) {
+            (Some(ecom), Some(inventory), Some(analytics)) => Ok(DatabaseSource::External(DatabaseUrls {
+                ecom: ecom.clone(),
+                inventory: inventory.clone(),
+                analytics: analytics.clone(),
+            })),
+            (None, None, None) => Ok(DatabaseSource::Embedded {
+                data_dir: self.data_dir.clone(),
+                port: self.pg_port,
+                bin_dir: self.pg_bin_dir.clone(),
+            }),
+            _ => anyhow::bail!(
+                "ECOM_DATABASE_URL, INVENTORY_DATABASE_URL and ANALYTICS_DATABASE_URL must be set together or not at all; missing: {}",
+                missing.join(", ")
+            ),
+        }
+    }
+}
+
+/// Settings of `bookstore serve`.
+#[derive(Args, Clone, Debug)]
+pub struct ServeArgs {
+    /// Listen address of the HTTP server.
+    #[arg(long, env = "BOOKSTORE_HTTP_ADDR", value_name = "BOOKSTORE_HTTP_ADDR", default_value = "127.0.0.1:8080")]
+    pub http_addr: SocketAddr,
+    #[command(flatten)]
+    pub databases: DatabaseArgs,
+}
+
+/// Settings every command shares.
+#[derive(Args, Clone, Debug)]
+pub struct GlobalArgs {
+    /// Log format: pretty for people, json for log shippers.
+    #[arg(long, env = "BOOKSTORE_LOG_FORMAT", value_name = "BOOKSTORE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
+    pub log_format: LogFormat,
+}
+
+fn postgres_url(raw: &str) -> Result<String, String> {
+    if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+        Ok(raw.to_owned())
+    } else {
+        Err("expected a PostgreSQL URL (postgres://user:password@host:port/database)".to_owned())
+    }
+}

@@ -1,0 +1,81 @@
+//! The three databases and their pools. Each service has its own database, URL setting and pool, and nothing in
+//! the code joins across them.
+
+use std::time::Duration;
+
+use bookstore_migration::{AnalyticsMigrator, EcomMigrator, InventoryMigrator};
+use clap::ValueEnum;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm_migration::MigratorTrait;
+
+/// Where each database lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DatabaseUrls {
+    pub ecom: String,
+    pub inventory: String,
+    pub analytics: String,
+}
+
+/// Which database a `bookstore migrate --service` call is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Service {
+    Ecom,
+    Inventory,
+    Analytics,
+    All,
+}
+
+/// One pool per database.
+#[derive(Clone, Debug)]
+pub struct Databases {
+    pub ecom: DatabaseConnection,
+    pub inventory: DatabaseConnection,
+    pub analytics: DatabaseConnection,
+}
+
+impl Databases {
+    pub async fn connect(urls: &DatabaseUrls) -> Result<Self, DbErr> {
+        Ok(Self {
+            ecom: connect(&urls.ecom, 32).await?,
+            inventory: connect(&urls.inventory, 32).await?,
+            analytics: connect(&urls.analytics, 8).await?,
+        })
+    }
+
+    /// The pools with their names, for readiness checks and logs.
+    pub fn named(&self) -> [(&'static str, &DatabaseConnection); 3] {
+        [("ecom", &self.ecom), ("inventory", &self.inventory), ("analytics", &self.analytics)]
+    }
+
+    pub async fn migrate(&self, service: Service) -> Result<(), DbErr> {
+        if matches!(service, Service::Ecom | Service::All) {
+            EcomMigrator::up(&self.ecom, None).await?;
+        }
+        if matches!(service, Service::Inventory | Service::All) {
+            InventoryMigrator::up(&self.inventory, None).await?;
+        }
+        if matches!(service, Service::Analytics | Service::All) {
+            AnalyticsMigrator::up(&self.analytics, None).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn close(self) {
+        for db in [self.ecom, self.inventory, self.analytics] {
+            if let Err(err) = db.close().await {
+                tracing::warn!(error = %err, "closing a database pool failed");
+            }
+        }
+    }
+}
+
+async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    Database::connect(options).await
+}

@@ -1,0 +1,136 @@
+//! Assembles the application: shared state, the router with its middleware, and the server loop with graceful
+//! shutdown. `serve` takes a bound listener so tests can bind port 0.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::middleware;
+use bookstore_entities::repo::catalog::CatalogRepo;
+use bookstore_entities::repo::stock::StockRepo;
+use sea_orm::sqlx::postgres::PgListener;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::catalog::{self, CatalogCache};
+use crate::db::Databases;
+use crate::error;
+use crate::{ops, stock};
+
+/// What handlers share. Cheap to clone: every field is a handle.
+#[derive(Clone)]
+pub struct AppState {
+    pub catalog: CatalogRepo,
+    pub stock: StockRepo,
+    pub cache: CatalogCache,
+    pub databases: Databases,
+}
+
+impl AppState {
+    /// The state, plus the background tasks that keep it fresh (the catalog-change listener on `ecom_url`).
+    pub async fn start(databases: Databases, ecom_url: &str) -> anyhow::Result<(Self, BackgroundTasks)> {
+        let state = Self {
+            catalog: CatalogRepo::new(databases.ecom.clone()),
+            stock: StockRepo::new(databases.inventory.clone()),
+            cache: CatalogCache::default(),
+            databases,
+        };
+        let listener = PgListener::connect(ecom_url).await.context("listening for catalog changes")?;
+        let follower = tokio::spawn(state.cache.clone().follow_changes(listener));
+        Ok((state, BackgroundTasks(vec![follower])))
+    }
+}
+
+/// Tasks that live as long as the application; dropping this stops them.
+pub struct BackgroundTasks(Vec<JoinHandle<()>>);
+
+impl Drop for BackgroundTasks {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Bookstore API", description = "Catalog, stock, carts, checkout, orders, admin console and analytics."),
+    tags((name = "catalog", description = "Public book catalog"), (name = "stock", description = "Public stock levels"))
+)]
+struct ApiDoc;
+
+/// The feature routers merged, and the OpenAPI document generated from their handlers.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(catalog::router()).merge(stock::router()).split_for_parts()
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    build(state, Router::new())
+}
+
+/// The application with `extra` routes under the same middleware (tests use it to reach failure paths).
+pub fn build(state: AppState, extra: Router<AppState>) -> Router {
+    // The metrics recorder must exist before the first request is measured.
+    ops::prometheus();
+    let (api, openapi) = api();
+    api.merge(ops::router(openapi))
+        .merge(extra)
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(middleware::from_fn(ops::track))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
+        )
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(middleware::from_fn(error::problem_instance))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then lets requests in flight finish (up to 10 s).
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = stopping_tx.send(());
+    });
+    let mut server = std::pin::pin!(server.into_future());
+    tokio::select! {
+        result = &mut server => result,
+        _ = async { let _ = stopping_rx.await; tokio::time::sleep(Duration::from_secs(10)).await } => {
+            tracing::warn!("requests still running 10 s after shutdown began; stopping anyway");
+            Ok(())
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what Kubernetes sends).
+pub async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot watch SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

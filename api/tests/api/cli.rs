@@ -1,0 +1,234 @@
+//! The `bookstore` command itself: settings errors, the embedded PostgreSQL lifecycle, and `migrate`.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use sea_orm::{ConnectionTrait, Database};
+
+use crate::helpers::{database_url, exec, server_url};
+
+const BIN: &str = env!("CARGO_BIN_EXE_bookstore");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn bookstore(args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).env_remove("ECOM_DATABASE_URL").env_remove("INVENTORY_DATABASE_URL");
+    cmd.env_remove("ANALYTICS_DATABASE_URL").env("RUST_LOG", "warn");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+fn stderr_lines(output: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&output.stderr).lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
+    for (var, value) in [
+        ("BOOKSTORE_PG_PORT", "abc"),
+        ("BOOKSTORE_PG_PORT", "0"),
+        ("BOOKSTORE_HTTP_ADDR", "localhost"),
+        ("BOOKSTORE_LOG_FORMAT", "xml"),
+        ("ECOM_DATABASE_URL", "mysql://x"),
+    ] {
+        let output = bookstore(&["serve"], &[(var, value)]).output().unwrap();
+        assert!(!output.status.success(), "{var}={value} was accepted");
+        let lines = stderr_lines(&output);
+        assert_eq!(lines.len(), 1, "{var}={value}: {lines:?}");
+        assert!(lines[0].contains(var), "{var}={value}: {lines:?}");
+    }
+}
+
+#[test]
+fn database_urls_must_come_together() {
+    let output = bookstore(&["migrate"], &[("ECOM_DATABASE_URL", "postgres://localhost/ecom")]).output().unwrap();
+    assert!(!output.status.success());
+    let lines = stderr_lines(&output);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("missing: INVENTORY_DATABASE_URL, ANALYTICS_DATABASE_URL"), "{lines:?}");
+}
+
+#[test]
+fn a_missing_postgresql_installation_says_what_to_install() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = bookstore(
+        &["serve"],
+        &[("BOOKSTORE_DATA_DIR", dir.path().to_str().unwrap()), ("BOOKSTORE_PG_BIN_DIR", "/nonexistent/bin")],
+    )
+    .output()
+    .unwrap();
+    assert!(!output.status.success());
+    let lines = stderr_lines(&output);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("apt-get install postgresql"), "{lines:?}");
+}
+
+/// A `bookstore serve` child process that is stopped with SIGTERM (as Kubernetes or Ctrl-C would) when dropped.
+struct Server {
+    child: std::process::Child,
+    http: String,
+}
+
+impl Server {
+    fn start(data_dir: &Path, pg_port: u16) -> Self {
+        let http = format!("127.0.0.1:{}", free_port());
+        let child = bookstore(
+            &["serve"],
+            &[
+                ("BOOKSTORE_DATA_DIR", data_dir.to_str().unwrap()),
+                ("BOOKSTORE_PG_PORT", &pg_port.to_string()),
+                ("BOOKSTORE_HTTP_ADDR", &http),
+            ],
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+        Self { child, http }
+    }
+
+    async fn wait_ready(&mut self) {
+        let client = reqwest::Client::new();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(120) {
+            assert!(self.child.try_wait().unwrap().is_none(), "bookstore serve exited during start-up");
+            if let Ok(response) = client.get(format!("http://{}/readyz", self.http)).send().await
+                && response.status() == 200
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("bookstore serve did not become ready");
+    }
+
+    async fn get_json(&self, path: &str) -> serde_json::Value {
+        reqwest::get(format!("http://{}{path}", self.http)).await.unwrap().json().await.unwrap()
+    }
+
+    fn stop(mut self) -> std::process::ExitStatus {
+        kill(Pid::from_raw(self.child.id() as i32), Signal::SIGTERM).unwrap();
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "bookstore serve ignored SIGTERM");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = kill(Pid::from_raw(self.child.id() as i32), Signal::SIGTERM);
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The embedded default end to end: first start initialises a private cluster and seeds it; a second process on
+/// the same data dir is refused; SIGTERM stops everything, PostgreSQL included; a restart keeps the data.
+#[tokio::test(flavor = "multi_thread")]
+async fn embedded_postgresql_lifecycle() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let pg_port = free_port();
+    let mut server = Server::start(data_dir.path(), pg_port);
+    server.wait_ready().await;
+
+    let page = server.get_json("/ecom/books?page=0&size=5").await;
+    assert_eq!(page["totalElements"], 10);
+    assert_eq!(page["content"].as_array().unwrap().len(), 5);
+    let found = server.get_json("/ecom/books/search?q=kleppmann").await;
+    assert_eq!(found["content"][0]["title"], "Designing Data-Intensive Applications");
+
+    // The cluster is a real PostgreSQL with logical decoding on, reachable with the generated password.
+    let password = std::fs::read_to_string(data_dir.path().join("postgres.password")).unwrap();
+    let url = format!("postgres://bookstore:{}@127.0.0.1:{pg_port}/ecom", password.trim());
+    let db = Database::connect(&url).await.unwrap();
+    let wal_level =
+        db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), "SHOW wal_level")).await;
+    assert_eq!(wal_level.unwrap().unwrap().try_get::<String>("", "wal_level").unwrap(), "logical");
+    exec(&db, "UPDATE books SET title = 'Clean Code (2nd printing)' WHERE id = '00000000-0000-0000-0000-000000000002'")
+        .await;
+    db.close().await.unwrap();
+
+    let second = bookstore(
+        &["serve"],
+        &[
+            ("BOOKSTORE_DATA_DIR", data_dir.path().to_str().unwrap()),
+            ("BOOKSTORE_PG_PORT", &free_port().to_string()),
+            ("BOOKSTORE_HTTP_ADDR", &format!("127.0.0.1:{}", free_port())),
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(!second.status.success());
+    let lines = stderr_lines(&second);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("in use by another bookstore process"), "{lines:?}");
+
+    let status = server.stop();
+    assert!(status.success(), "{status}");
+    assert!(
+        !data_dir.path().join("postgres/data/postmaster.pid").exists(),
+        "PostgreSQL must stop with bookstore serve"
+    );
+
+    let mut again = Server::start(data_dir.path(), pg_port);
+    again.wait_ready().await;
+    let book = again.get_json("/ecom/books/00000000-0000-0000-0000-000000000002").await;
+    assert_eq!(book["title"], "Clean Code (2nd printing)", "data survives a restart");
+    assert_eq!(again.get_json("/ecom/books?size=1").await["totalElements"], 10, "the seed runs only once");
+    assert!(again.stop().success());
+}
+
+/// `bookstore migrate --service X` against external databases migrates exactly that database.
+#[tokio::test(flavor = "multi_thread")]
+async fn migrate_one_service_against_external_databases() {
+    let admin = Database::connect(server_url()).await.unwrap();
+    let prefix = format!("m_{}", uuid::Uuid::new_v4().simple());
+    for service in ["ecom", "inventory", "analytics"] {
+        exec(&admin, &format!("CREATE DATABASE {prefix}_{service}")).await;
+    }
+    let urls: Vec<String> =
+        ["ecom", "inventory", "analytics"].iter().map(|s| database_url(&format!("{prefix}_{s}"))).collect();
+    let env = [
+        ("ECOM_DATABASE_URL", urls[0].as_str()),
+        ("INVENTORY_DATABASE_URL", &urls[1]),
+        ("ANALYTICS_DATABASE_URL", &urls[2]),
+    ];
+    let output = bookstore(&["migrate", "--service", "inventory"], &env).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+
+    let table_count = |url: String| async move {
+        let db = Database::connect(&url).await.unwrap();
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name IN ('inventory', 'books')",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let n: i64 = row.try_get("", "n").unwrap();
+        db.close().await.unwrap();
+        n
+    };
+    assert_eq!(table_count(urls[1].clone()).await, 1, "inventory migrated");
+    assert_eq!(table_count(urls[0].clone()).await, 0, "ecom untouched");
+    let again = bookstore(&["migrate", "--service", "inventory"], &env).output().unwrap();
+    assert!(again.status.success(), "migrations are idempotent");
+    for service in ["ecom", "inventory", "analytics"] {
+        exec(&admin, &format!("DROP DATABASE {prefix}_{service} WITH (FORCE)")).await;
+    }
+}

@@ -1,0 +1,217 @@
+//! `spawn_app()`: the application on a random port over three fresh databases.
+//!
+//! The databases are copies of templates migrated once per migration fingerprint (the crates.io backend's
+//! pattern): `CREATE DATABASE … TEMPLATE` takes milliseconds, so every test gets its own data. The server is the
+//! machine's PostgreSQL (`BOOKSTORE_TEST_DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/postgres`).
+
+use std::time::Duration;
+
+use axum::Router;
+use bookstore_api::db::{DatabaseUrls, Databases};
+use bookstore_api::startup::{AppState, BackgroundTasks, build, serve};
+use bookstore_migration::{
+    ANALYTICS, AnalyticsMigrator, ECOM, EcomMigrator, INVENTORY, InventoryMigrator, SqlMigration,
+};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement};
+use sea_orm_migration::MigratorTrait;
+use tokio::net::TcpListener;
+use tokio::sync::OnceCell;
+
+pub fn server_url() -> String {
+    std::env::var("BOOKSTORE_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// `server_url()` with another database name.
+pub fn database_url(name: &str) -> String {
+    let server = server_url();
+    let base = server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base);
+    format!("{base}/{name}")
+}
+
+async fn admin() -> DatabaseConnection {
+    let mut options = ConnectOptions::new(server_url());
+    options.max_connections(1).sqlx_logging(false);
+    Database::connect(options).await.expect("the test PostgreSQL server is reachable")
+}
+
+pub async fn exec(db: &DatabaseConnection, sql: &str) {
+    db.execute_unprepared(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// The template database names, built on first use. Builders in other test processes wait on an advisory lock.
+async fn templates() -> &'static [String; 3] {
+    static TEMPLATES: OnceCell<[String; 3]> = OnceCell::const_new();
+    TEMPLATES
+        .get_or_init(|| async {
+            let admin = admin().await;
+            exec(&admin, "SELECT pg_advisory_lock(727272)").await;
+            let names = [
+                ensure_template(&admin, "ecom", ECOM).await,
+                ensure_template(&admin, "inventory", INVENTORY).await,
+                ensure_template(&admin, "analytics", ANALYTICS).await,
+            ];
+            exec(&admin, "SELECT pg_advisory_unlock(727272)").await;
+            names
+        })
+        .await
+}
+
+async fn ensure_template(admin: &DatabaseConnection, service: &str, list: &[SqlMigration]) -> String {
+    let name = format!("bookstore_tpl_{service}_{:016x}", bookstore_migration::fingerprint(list));
+    let exists = admin
+        .query_one_raw(Statement::from_sql_and_values(
+            admin.get_database_backend(),
+            "SELECT 1 FROM pg_database WHERE datname = $1",
+            [name.clone().into()],
+        ))
+        .await
+        .unwrap()
+        .is_some();
+    if exists {
+        return name;
+    }
+    // Build under a scratch name and rename when complete, so a crashed build never leaves a half template.
+    let scratch = format!("{name}_building");
+    exec(admin, &format!("DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")).await;
+    exec(admin, &format!("CREATE DATABASE {scratch}")).await;
+    let db = Database::connect(database_url(&scratch)).await.unwrap();
+    match service {
+        "ecom" => EcomMigrator::up(&db, None).await,
+        "inventory" => InventoryMigrator::up(&db, None).await,
+        _ => AnalyticsMigrator::up(&db, None).await,
+    }
+    .unwrap_or_else(|e| panic!("migrating the {service} template: {e}"));
+    db.close().await.unwrap();
+    exec(admin, &format!("ALTER DATABASE {scratch} RENAME TO {name}")).await;
+    name
+}
+
+/// Three databases copied from the templates, dropped when this value is.
+pub struct TestDatabases {
+    pub urls: DatabaseUrls,
+    names: Vec<String>,
+}
+
+impl TestDatabases {
+    pub async fn create() -> Self {
+        let [ecom, inventory, analytics] = templates().await;
+        let admin = admin().await;
+        let prefix = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let mut names = Vec::new();
+        for (service, template) in [("ecom", ecom), ("inventory", inventory), ("analytics", analytics)] {
+            let name = format!("{prefix}_{service}");
+            exec(&admin, &format!("CREATE DATABASE {name} TEMPLATE {template}")).await;
+            names.push(name);
+        }
+        let urls = DatabaseUrls {
+            ecom: database_url(&names[0]),
+            inventory: database_url(&names[1]),
+            analytics: database_url(&names[2]),
+        };
+        Self { urls, names }
+    }
+
+    /// Drops one database now (to simulate an outage).
+    pub async fn drop_database(&self, service: &str) {
+        let name = self.names.iter().find(|n| n.ends_with(service)).unwrap();
+        exec(&admin().await, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+    }
+}
+
+impl Drop for TestDatabases {
+    fn drop(&mut self) {
+        let names = std::mem::take(&mut self.names);
+        // Drop runs outside any runtime we may block: use a thread with its own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                let admin = admin().await;
+                for name in names {
+                    let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub databases: TestDatabases,
+    /// Direct connections for arranging data and checking results (the API has no write endpoints for some).
+    pub ecom: DatabaseConnection,
+    pub inventory: DatabaseConnection,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    _background: BackgroundTasks,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("request sent")
+    }
+
+    pub async fn get_json(&self, path: &str) -> (reqwest::StatusCode, serde_json::Value) {
+        let response = self.get(path).await;
+        let status = response.status();
+        (status, response.json().await.unwrap_or(serde_json::Value::Null))
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Router::new()).await
+}
+
+/// The application with extra routes under the real middleware stack.
+pub async fn spawn_app_with(extra: Router<AppState>) -> TestApp {
+    bookstore_api::telemetry::init(bookstore_api::telemetry::LogFormat::Pretty);
+    let databases = TestDatabases::create().await;
+    let pools = Databases::connect(&databases.urls).await.expect("test databases reachable");
+    let (state, background) = AppState::start(pools, &databases.urls.ecom).await.expect("application starts");
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(serve(listener, build(state, extra), async {
+        let _ = rx.await;
+    }));
+    TestApp {
+        address,
+        client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
+        ecom: Database::connect(&databases.urls.ecom).await.unwrap(),
+        inventory: Database::connect(&databases.urls.inventory).await.unwrap(),
+        databases,
+        shutdown: Some(tx),
+        _background: background,
+    }
+}
+
+/// Seed ids are `00000000-0000-0000-0000-0000000000NN`.
+pub fn seed_id(n: u32) -> String {
+    format!("00000000-0000-0000-0000-{n:012}")
+}
+
+/// Asserts an RFC 9457 problem response and returns its document.
+pub async fn assert_problem(response: reqwest::Response, status: u16) -> serde_json::Value {
+    assert_eq!(response.status().as_u16(), status, "status of {}", response.url());
+    let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(content_type.as_deref(), Some("application/problem+json"));
+    let path = response.url().path().to_owned();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    assert!(body["type"].is_string() && body["title"].is_string() && body["detail"].is_string(), "{body}");
+    assert_eq!(body["instance"], path);
+    body
+}

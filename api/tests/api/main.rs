@@ -1,0 +1,10 @@
+//! One integration-test binary for the HTTP API and the `bookstore` command (zero2prod's layout): every test
+//! drives the real interface against real PostgreSQL.
+
+mod helpers;
+
+mod catalog;
+mod cli;
+mod errors;
+mod ops;
+mod stock;
