@@ -49,14 +49,10 @@ pub enum LogicalType {
 impl LogicalType {
     fn from_schema(name: &str, schema: &Object) -> Self {
         match name {
-            "org.apache.kafka.connect.data.Decimal" => LogicalType::Decimal {
-                scale: schema_scale(schema),
-            },
+            "org.apache.kafka.connect.data.Decimal" => LogicalType::Decimal { scale: schema_scale(schema) },
             "io.debezium.data.VariableScaleDecimal" => LogicalType::VariableScaleDecimal,
             "io.debezium.time.Date" | "org.apache.kafka.connect.data.Date" => LogicalType::Date,
-            "io.debezium.time.Timestamp" | "org.apache.kafka.connect.data.Timestamp" => {
-                LogicalType::Timestamp
-            }
+            "io.debezium.time.Timestamp" | "org.apache.kafka.connect.data.Timestamp" => LogicalType::Timestamp,
             "io.debezium.time.MicroTimestamp" => LogicalType::MicroTimestamp,
             "io.debezium.time.NanoTimestamp" => LogicalType::NanoTimestamp,
             "io.debezium.time.ZonedTimestamp" => LogicalType::ZonedTimestamp,
@@ -89,28 +85,14 @@ impl ColumnSchema {
     pub fn from_json(field: &Value) -> Option<Self> {
         let object = field.as_object()?;
         let connect_type = object.get("type")?.as_str()?.to_owned();
-        let logical = object
-            .get("name")
-            .and_then(Value::as_str)
-            .map(|name| LogicalType::from_schema(name, object));
-        let optional = object
-            .get("optional")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        Some(ColumnSchema {
-            connect_type,
-            logical,
-            optional,
-        })
+        let logical = object.get("name").and_then(Value::as_str).map(|name| LogicalType::from_schema(name, object));
+        let optional = object.get("optional").and_then(Value::as_bool).unwrap_or(false);
+        Some(ColumnSchema { connect_type, logical, optional })
     }
 
     /// The column schemas of a Connect struct schema, by field name.
     pub(crate) fn struct_fields(schema: &Value) -> BTreeMap<String, ColumnSchema> {
-        let fields = schema
-            .get("fields")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
+        let fields = schema.get("fields").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
         fields
             .iter()
             .filter_map(|field| {
@@ -198,10 +180,7 @@ pub struct Column {
 }
 
 impl Column {
-    fn read<T>(
-        &self,
-        decode: impl FnOnce(&Value) -> Result<T, ValueError>,
-    ) -> Result<ColumnValue<T>, ValueError> {
+    fn read<T>(&self, decode: impl FnOnce(&Value) -> Result<T, ValueError>) -> Result<ColumnValue<T>, ValueError> {
         match &self.cell {
             Cell::Null => Ok(ColumnValue::Null),
             Cell::Unavailable => Ok(ColumnValue::Unavailable),
@@ -222,10 +201,7 @@ impl Row {
         let columns = object
             .into_iter()
             .map(|(name, value)| {
-                let column = Column {
-                    cell: Cell::from_json(value),
-                    schema: schemas.get(&name).cloned(),
-                };
+                let column = Column { cell: Cell::from_json(value), schema: schemas.get(&name).cloned() };
                 (name, column)
             })
             .collect();
@@ -247,10 +223,7 @@ impl Row {
 
     /// Names of the columns whose value the source did not send (unchanged TOAST).
     pub fn unavailable_columns(&self) -> impl Iterator<Item = &str> {
-        self.columns
-            .iter()
-            .filter(|(_, column)| column.cell == Cell::Unavailable)
-            .map(|(name, _)| name.as_str())
+        self.columns.iter().filter(|(_, column)| column.cell == Cell::Unavailable).map(|(name, _)| name.as_str())
     }
 
     fn read<T>(
@@ -258,30 +231,16 @@ impl Row {
         name: &str,
         decode: impl FnOnce(&Value, Option<&ColumnSchema>) -> Result<T, ValueError>,
     ) -> Result<ColumnValue<T>, DecodeError> {
-        let column = self
-            .columns
-            .get(name)
-            .ok_or_else(|| DecodeError::MissingColumn {
-                column: name.to_owned(),
-            })?;
+        let column = self.columns.get(name).ok_or_else(|| DecodeError::MissingColumn { column: name.to_owned() })?;
         column
             .read(|value| decode(value, column.schema.as_ref()))
-            .map_err(|reason| DecodeError::Column {
-                column: name.to_owned(),
-                reason,
-            })
+            .map_err(|reason| DecodeError::Column { column: name.to_owned(), reason })
     }
 
     /// A NUMERIC/money column. `scale_hint` is the column's SQL scale, used when the record has no Decimal schema
     /// (schemaless precise bytes) and to round values sent as doubles; see [`numeric::decimal_from_json`].
-    pub fn decimal(
-        &self,
-        name: &str,
-        scale_hint: Option<u32>,
-    ) -> Result<ColumnValue<Decimal>, DecodeError> {
-        self.read(name, |value, schema| {
-            numeric::decimal_from_json(value, schema, scale_hint)
-        })
+    pub fn decimal(&self, name: &str, scale_hint: Option<u32>) -> Result<ColumnValue<Decimal>, DecodeError> {
+        self.read(name, |value, schema| numeric::decimal_from_json(value, schema, scale_hint))
     }
 
     /// A timestamp column; `unit_hint` says what an integer means when the record has no `io.debezium.time` schema.
@@ -290,9 +249,7 @@ impl Row {
         name: &str,
         unit_hint: Option<temporal::TimeUnit>,
     ) -> Result<ColumnValue<DateTime<Utc>>, DecodeError> {
-        self.read(name, |value, schema| {
-            temporal::timestamp_from_json(value, schema, unit_hint)
-        })
+        self.read(name, |value, schema| temporal::timestamp_from_json(value, schema, unit_hint))
     }
 
     /// A DATE column: days since the epoch or ISO text.
@@ -311,32 +268,20 @@ impl Row {
     pub fn string(&self, name: &str) -> Result<ColumnValue<String>, DecodeError> {
         self.read(name, |value, _| match value {
             Value::String(text) => Ok(text.clone()),
-            other => Err(ValueError::WrongType {
-                expected: "a string",
-                found: json_type(other),
-            }),
+            other => Err(ValueError::WrongType { expected: "a string", found: json_type(other) }),
         })
     }
 
     pub fn bool(&self, name: &str) -> Result<ColumnValue<bool>, DecodeError> {
         self.read(name, |value, _| {
-            value.as_bool().ok_or(ValueError::WrongType {
-                expected: "a boolean",
-                found: json_type(value),
-            })
+            value.as_bool().ok_or(ValueError::WrongType { expected: "a boolean", found: json_type(value) })
         })
     }
 }
 
 fn uuid_from_json(value: &Value) -> Result<Uuid, ValueError> {
-    let text = value.as_str().ok_or(ValueError::WrongType {
-        expected: "a uuid string",
-        found: json_type(value),
-    })?;
-    Uuid::parse_str(text).map_err(|err| ValueError::InvalidUuid {
-        value: preview(text),
-        reason: err.to_string(),
-    })
+    let text = value.as_str().ok_or(ValueError::WrongType { expected: "a uuid string", found: json_type(value) })?;
+    Uuid::parse_str(text).map_err(|err| ValueError::InvalidUuid { value: preview(text), reason: err.to_string() })
 }
 
 fn i64_from_json(value: &Value) -> Result<i64, ValueError> {
@@ -345,15 +290,9 @@ fn i64_from_json(value: &Value) -> Result<i64, ValueError> {
             if number.is_u64() {
                 ValueError::IntegerOutOfRange(number.to_string())
             } else {
-                ValueError::WrongType {
-                    expected: "an integer",
-                    found: "a fractional number",
-                }
+                ValueError::WrongType { expected: "an integer", found: "a fractional number" }
             }
         }),
-        other => Err(ValueError::WrongType {
-            expected: "an integer",
-            found: json_type(other),
-        }),
+        other => Err(ValueError::WrongType { expected: "an integer", found: json_type(other) }),
     }
 }

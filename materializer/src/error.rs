@@ -31,18 +31,11 @@ pub enum DecodeError {
     #[error("missing field {field:?}")]
     MissingField { field: String },
     #[error("field {field:?} should be {expected} but is {found}")]
-    WrongType {
-        field: String,
-        expected: &'static str,
-        found: &'static str,
-    },
+    WrongType { field: String, expected: &'static str, found: &'static str },
     #[error("unknown op {0:?}")]
     UnknownOp(String),
     #[error("op {op:?} requires {field:?} but it is null or missing")]
-    MissingRowImage {
-        op: &'static str,
-        field: &'static str,
-    },
+    MissingRowImage { op: &'static str, field: &'static str },
     #[error("unknown transaction status {0:?}")]
     UnknownTransactionStatus(String),
     #[error("invalid source.sequence {value:?}: {reason}")]
@@ -63,10 +56,7 @@ pub enum DecodeError {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ValueError {
     #[error("expected {expected} but found {found}")]
-    WrongType {
-        expected: &'static str,
-        found: &'static str,
-    },
+    WrongType { expected: &'static str, found: &'static str },
     #[error("invalid base64 {value:?}: {reason}")]
     InvalidBase64 { value: String, reason: String },
     #[error("empty decimal bytes")]

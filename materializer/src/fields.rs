@@ -15,18 +15,10 @@ pub(crate) fn present<'a>(object: &'a Object, field: &str) -> Option<&'a Value> 
 }
 
 fn wrong(path: &str, expected: &'static str, found: &Value) -> DecodeError {
-    DecodeError::WrongType {
-        field: path.to_owned(),
-        expected,
-        found: json_type(found),
-    }
+    DecodeError::WrongType { field: path.to_owned(), expected, found: json_type(found) }
 }
 
-pub(crate) fn opt_str<'a>(
-    object: &'a Object,
-    field: &str,
-    path: &str,
-) -> Result<Option<&'a str>, DecodeError> {
+pub(crate) fn opt_str<'a>(object: &'a Object, field: &str, path: &str) -> Result<Option<&'a str>, DecodeError> {
     match present(object, field) {
         None => Ok(None),
         Some(Value::String(text)) => Ok(Some(text)),
@@ -34,39 +26,21 @@ pub(crate) fn opt_str<'a>(
     }
 }
 
-pub(crate) fn opt_i64(
-    object: &Object,
-    field: &str,
-    path: &str,
-) -> Result<Option<i64>, DecodeError> {
+pub(crate) fn opt_i64(object: &Object, field: &str, path: &str) -> Result<Option<i64>, DecodeError> {
     match present(object, field) {
         None => Ok(None),
-        Some(value) => value
-            .as_i64()
-            .map(Some)
-            .ok_or_else(|| wrong(path, "a 64-bit integer", value)),
+        Some(value) => value.as_i64().map(Some).ok_or_else(|| wrong(path, "a 64-bit integer", value)),
     }
 }
 
-pub(crate) fn opt_u64(
-    object: &Object,
-    field: &str,
-    path: &str,
-) -> Result<Option<u64>, DecodeError> {
+pub(crate) fn opt_u64(object: &Object, field: &str, path: &str) -> Result<Option<u64>, DecodeError> {
     match present(object, field) {
         None => Ok(None),
-        Some(value) => value
-            .as_u64()
-            .map(Some)
-            .ok_or_else(|| wrong(path, "an unsigned 64-bit integer", value)),
+        Some(value) => value.as_u64().map(Some).ok_or_else(|| wrong(path, "an unsigned 64-bit integer", value)),
     }
 }
 
-pub(crate) fn opt_object<'a>(
-    object: &'a Object,
-    field: &str,
-    path: &str,
-) -> Result<Option<&'a Object>, DecodeError> {
+pub(crate) fn opt_object<'a>(object: &'a Object, field: &str, path: &str) -> Result<Option<&'a Object>, DecodeError> {
     match present(object, field) {
         None => Ok(None),
         Some(Value::Object(inner)) => Ok(Some(inner)),
@@ -75,7 +49,5 @@ pub(crate) fn opt_object<'a>(
 }
 
 pub(crate) fn required<T>(found: Option<T>, path: &str) -> Result<T, DecodeError> {
-    found.ok_or_else(|| DecodeError::MissingField {
-        field: path.to_owned(),
-    })
+    found.ok_or_else(|| DecodeError::MissingField { field: path.to_owned() })
 }

@@ -25,9 +25,7 @@ pub mod temporal;
 pub mod topic;
 pub mod transaction;
 
-pub use column::{
-    Cell, Column, ColumnSchema, ColumnValue, LogicalType, Row, UNAVAILABLE_VALUE_PLACEHOLDER,
-};
+pub use column::{Cell, Column, ColumnSchema, ColumnValue, LogicalType, Row, UNAVAILABLE_VALUE_PLACEHOLDER};
 pub use envelope::{ChangeEvent, LogicalMessage, Op, RowChange, Truncate};
 pub use error::{DecodeError, Part, ValueError};
 pub use position::Position;

@@ -31,9 +31,7 @@ pub fn decimal_from_json(
 ) -> Result<Decimal, ValueError> {
     match schema.and_then(|schema| schema.logical.as_ref()) {
         Some(LogicalType::Decimal { scale }) => {
-            let scale = scale
-                .or(scale_hint.map(i64::from))
-                .ok_or(ValueError::MissingScale)?;
+            let scale = scale.or(scale_hint.map(i64::from)).ok_or(ValueError::MissingScale)?;
             decimal_from_base64(expect_str(value)?, scale)
         }
         Some(LogicalType::VariableScaleDecimal) => variable_scale_decimal(value),
@@ -42,19 +40,13 @@ pub fn decimal_from_json(
             (Value::String(text), _) => schemaless_text(text, scale_hint),
             (Value::Number(number), _) => decimal_from_double(number, scale_hint),
             (Value::Object(_), _) => variable_scale_decimal(value),
-            (other, _) => Err(ValueError::WrongType {
-                expected: "a decimal",
-                found: json_type(other),
-            }),
+            (other, _) => Err(ValueError::WrongType { expected: "a decimal", found: json_type(other) }),
         },
     }
 }
 
 fn expect_str(value: &Value) -> Result<&str, ValueError> {
-    value.as_str().ok_or(ValueError::WrongType {
-        expected: "base64 decimal bytes",
-        found: json_type(value),
-    })
+    value.as_str().ok_or(ValueError::WrongType { expected: "base64 decimal bytes", found: json_type(value) })
 }
 
 fn schemaless_text(text: &str, scale_hint: Option<u32>) -> Result<Decimal, ValueError> {
@@ -68,18 +60,9 @@ fn schemaless_text(text: &str, scale_hint: Option<u32>) -> Result<Decimal, Value
 
 /// `{"scale": 2, "value": "D54="}`.
 fn variable_scale_decimal(value: &Value) -> Result<Decimal, ValueError> {
-    let shape_error = || ValueError::WrongType {
-        expected: "a {scale, value} decimal",
-        found: json_type(value),
-    };
-    let scale = value
-        .get("scale")
-        .and_then(Value::as_i64)
-        .ok_or_else(shape_error)?;
-    let bytes = value
-        .get("value")
-        .and_then(Value::as_str)
-        .ok_or_else(shape_error)?;
+    let shape_error = || ValueError::WrongType { expected: "a {scale, value} decimal", found: json_type(value) };
+    let scale = value.get("scale").and_then(Value::as_i64).ok_or_else(shape_error)?;
+    let bytes = value.get("value").and_then(Value::as_str).ok_or_else(shape_error)?;
     decimal_from_base64(bytes, scale)
 }
 
@@ -87,10 +70,7 @@ fn variable_scale_decimal(value: &Value) -> Result<Decimal, ValueError> {
 pub fn decimal_from_base64(text: &str, scale: i64) -> Result<Decimal, ValueError> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(text)
-        .map_err(|err| ValueError::InvalidBase64 {
-            value: preview(text),
-            reason: err.to_string(),
-        })?;
+        .map_err(|err| ValueError::InvalidBase64 { value: preview(text), reason: err.to_string() })?;
     decimal_from_bytes(&bytes, scale)
 }
 
@@ -112,9 +92,7 @@ pub fn decimal_from_bytes(bytes: &[u8], scale: i64) -> Result<Decimal, ValueErro
         return Err(ValueError::DecimalOutOfRange { scale });
     }
     let start: i128 = if negative { -1 } else { 0 };
-    let unscaled = significant
-        .iter()
-        .fold(start, |acc, byte| (acc << 8) | i128::from(*byte));
+    let unscaled = significant.iter().fold(start, |acc, byte| (acc << 8) | i128::from(*byte));
     scaled(unscaled, scale)
 }
 
@@ -129,8 +107,7 @@ fn scaled(mut unscaled: i128, mut scale: i64) -> Result<Decimal, ValueError> {
     }
     let out_of_range = || ValueError::DecimalOutOfRange { scale };
     let non_negative_scale = u32::try_from(scale.max(0)).map_err(|_| out_of_range())?;
-    let value = Decimal::try_from_i128_with_scale(unscaled, non_negative_scale)
-        .map_err(|_| out_of_range())?;
+    let value = Decimal::try_from_i128_with_scale(unscaled, non_negative_scale).map_err(|_| out_of_range())?;
     if scale >= 0 {
         return Ok(value);
     }
@@ -138,18 +115,14 @@ fn scaled(mut unscaled: i128, mut scale: i64) -> Result<Decimal, ValueError> {
         return Ok(value);
     }
     // 10^29 exceeds 96 bits, so a longer loop could only end in the same error.
-    (0..scale.saturating_neg().min(MAX_SCALE + 1)).try_fold(value, |acc, _| {
-        acc.checked_mul(Decimal::TEN).ok_or_else(out_of_range)
-    })
+    (0..scale.saturating_neg().min(MAX_SCALE + 1))
+        .try_fold(value, |acc, _| acc.checked_mul(Decimal::TEN).ok_or_else(out_of_range))
 }
 
 /// Plain or scientific decimal text, exact.
 pub fn decimal_from_text(text: &str) -> Result<Decimal, ValueError> {
     let trimmed = text.trim();
-    let invalid = |reason: String| ValueError::InvalidDecimal {
-        value: preview(text),
-        reason,
-    };
+    let invalid = |reason: String| ValueError::InvalidDecimal { value: preview(text), reason };
     if trimmed.contains(['e', 'E']) {
         Decimal::from_scientific(trimmed).map_err(|err| invalid(err.to_string()))
     } else if trimmed.contains('_') {
@@ -161,15 +134,11 @@ pub fn decimal_from_text(text: &str) -> Result<Decimal, ValueError> {
 
 /// A JSON number from `decimal.handling.mode=double`: its shortest round-trip text, rounded half away from zero to
 /// the hinted scale.
-fn decimal_from_double(
-    number: &serde_json::Number,
-    scale_hint: Option<u32>,
-) -> Result<Decimal, ValueError> {
+fn decimal_from_double(number: &serde_json::Number, scale_hint: Option<u32>) -> Result<Decimal, ValueError> {
     let value = decimal_from_text(&number.to_string())?;
     Ok(match scale_hint {
         Some(scale) => {
-            let mut rounded =
-                value.round_dp_with_strategy(scale, RoundingStrategy::MidpointAwayFromZero);
+            let mut rounded = value.round_dp_with_strategy(scale, RoundingStrategy::MidpointAwayFromZero);
             rounded.rescale(scale);
             rounded
         }
@@ -222,105 +191,49 @@ mod tests {
         // 2^96 needs 13 bytes and fits i128 but not rust_decimal's 96-bit mantissa.
         let mut too_big = vec![0x01];
         too_big.extend([0u8; 12]);
-        assert_eq!(
-            decimal_from_bytes(&too_big, 0),
-            Err(ValueError::DecimalOutOfRange { scale: 0 })
-        );
+        assert_eq!(decimal_from_bytes(&too_big, 0), Err(ValueError::DecimalOutOfRange { scale: 0 }));
         // 2^96 - 1 is the largest mantissa.
         assert_eq!(
-            decimal_from_bytes(
-                &[
-                    0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF
-                ],
-                0
-            )
-            .unwrap(),
+            decimal_from_bytes(&[0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF], 0)
+                .unwrap(),
             Decimal::MAX
         );
-        assert!(matches!(
-            decimal_from_bytes(&[0x7F; 17], 0),
-            Err(ValueError::DecimalOutOfRange { .. })
-        ));
-        assert_eq!(
-            decimal_from_bytes(&[], 2),
-            Err(ValueError::EmptyDecimalBytes)
-        );
+        assert!(matches!(decimal_from_bytes(&[0x7F; 17], 0), Err(ValueError::DecimalOutOfRange { .. })));
+        assert_eq!(decimal_from_bytes(&[], 2), Err(ValueError::EmptyDecimalBytes));
     }
 
     #[test]
     fn large_and_negative_scales() {
-        assert_eq!(
-            decimal_from_bytes(&[0x01], 28).unwrap(),
-            dec("0.0000000000000000000000000001")
-        );
-        assert_eq!(
-            decimal_from_bytes(&[0x01], 29),
-            Err(ValueError::ScaleTooLarge(29))
-        );
+        assert_eq!(decimal_from_bytes(&[0x01], 28).unwrap(), dec("0.0000000000000000000000000001"));
+        assert_eq!(decimal_from_bytes(&[0x01], 29), Err(ValueError::ScaleTooLarge(29)));
         // Trailing zeros make room: 100 × 10^-30 = 10^-28.
-        assert_eq!(
-            decimal_from_bytes(&[100], 30).unwrap(),
-            dec("0.0000000000000000000000000001")
-        );
+        assert_eq!(decimal_from_bytes(&[100], 30).unwrap(), dec("0.0000000000000000000000000001"));
         assert_eq!(decimal_from_bytes(&[0x05], -2).unwrap(), dec("500"));
         assert_eq!(decimal_from_bytes(&[0x00], -40).unwrap(), Decimal::ZERO);
-        assert!(matches!(
-            decimal_from_bytes(&[0x05], -40),
-            Err(ValueError::DecimalOutOfRange { .. })
-        ));
-        assert!(matches!(
-            decimal_from_bytes(&[0x05], i64::MIN),
-            Err(ValueError::DecimalOutOfRange { .. })
-        ));
-        assert!(matches!(
-            decimal_from_bytes(&[0x05], i64::MAX),
-            Err(ValueError::ScaleTooLarge(_))
-        ));
+        assert!(matches!(decimal_from_bytes(&[0x05], -40), Err(ValueError::DecimalOutOfRange { .. })));
+        assert!(matches!(decimal_from_bytes(&[0x05], i64::MIN), Err(ValueError::DecimalOutOfRange { .. })));
+        assert!(matches!(decimal_from_bytes(&[0x05], i64::MAX), Err(ValueError::ScaleTooLarge(_))));
     }
 
     #[test]
     fn malformed_base64_is_an_error_with_the_value() {
         let err = decimal_from_base64("D54", 2).unwrap_err();
         assert!(matches!(err, ValueError::InvalidBase64 { .. }));
-        assert!(
-            err.to_string().starts_with("invalid base64 \"D54\""),
-            "{err}"
-        );
-        assert!(matches!(
-            decimal_from_base64("!!!!", 2),
-            Err(ValueError::InvalidBase64 { .. })
-        ));
-        assert_eq!(
-            decimal_from_base64("", 2),
-            Err(ValueError::EmptyDecimalBytes)
-        );
+        assert!(err.to_string().starts_with("invalid base64 \"D54\""), "{err}");
+        assert!(matches!(decimal_from_base64("!!!!", 2), Err(ValueError::InvalidBase64 { .. })));
+        assert_eq!(decimal_from_base64("", 2), Err(ValueError::EmptyDecimalBytes));
     }
 
     #[test]
     fn schema_scale_wins_over_the_hint() {
         let schema = decimal_schema("2");
-        assert_eq!(
-            decimal_from_json(&json!("D54="), Some(&schema), Some(4)).unwrap(),
-            dec("39.98")
-        );
+        assert_eq!(decimal_from_json(&json!("D54="), Some(&schema), Some(4)).unwrap(), dec("39.98"));
         let err = decimal_from_json(&json!(39.98), Some(&schema), None).unwrap_err();
-        assert_eq!(
-            err,
-            ValueError::WrongType {
-                expected: "base64 decimal bytes",
-                found: "a number"
-            }
-        );
+        assert_eq!(err, ValueError::WrongType { expected: "base64 decimal bytes", found: "a number" });
         // A schema without a usable scale falls back to the hint, then fails.
         let broken = decimal_schema("two");
-        assert_eq!(
-            decimal_from_json(&json!("D54="), Some(&broken), Some(2)).unwrap(),
-            dec("39.98")
-        );
-        assert_eq!(
-            decimal_from_json(&json!("D54="), Some(&broken), None),
-            Err(ValueError::MissingScale)
-        );
+        assert_eq!(decimal_from_json(&json!("D54="), Some(&broken), Some(2)).unwrap(), dec("39.98"));
+        assert_eq!(decimal_from_json(&json!("D54="), Some(&broken), None), Err(ValueError::MissingScale));
     }
 
     #[test]
@@ -330,14 +243,8 @@ mod tests {
         }))
         .unwrap();
         let value = json!({"scale": 3, "value": "D54="});
-        assert_eq!(
-            decimal_from_json(&value, Some(&schema), None).unwrap(),
-            dec("3.998")
-        );
-        assert_eq!(
-            decimal_from_json(&value, None, Some(2)).unwrap(),
-            dec("3.998")
-        );
+        assert_eq!(decimal_from_json(&value, Some(&schema), None).unwrap(), dec("3.998"));
+        assert_eq!(decimal_from_json(&value, None, Some(2)).unwrap(), dec("3.998"));
         assert!(matches!(
             decimal_from_json(&json!({"scale": "3", "value": "D54="}), None, None),
             Err(ValueError::WrongType { .. })
@@ -346,26 +253,13 @@ mod tests {
 
     #[test]
     fn text_mode_is_exact() {
-        let string_schema =
-            ColumnSchema::from_json(&json!({"type": "string", "field": "n"})).unwrap();
-        assert_eq!(
-            decimal_from_json(&json!("39.98"), None, None).unwrap(),
-            dec("39.98")
-        );
-        assert_eq!(
-            decimal_from_json(&json!("-0.00"), None, Some(2)).unwrap(),
-            Decimal::ZERO
-        );
-        assert_eq!(
-            decimal_from_json(&json!("1000"), Some(&string_schema), Some(2)).unwrap(),
-            dec("1000")
-        );
+        let string_schema = ColumnSchema::from_json(&json!({"type": "string", "field": "n"})).unwrap();
+        assert_eq!(decimal_from_json(&json!("39.98"), None, None).unwrap(), dec("39.98"));
+        assert_eq!(decimal_from_json(&json!("-0.00"), None, Some(2)).unwrap(), Decimal::ZERO);
+        assert_eq!(decimal_from_json(&json!("1000"), Some(&string_schema), Some(2)).unwrap(), dec("1000"));
         assert_eq!(decimal_from_text("1.5E+3").unwrap(), dec("1500"));
         let err = decimal_from_json(&json!("NaN"), None, None).unwrap_err();
-        assert!(
-            err.to_string().starts_with("invalid decimal \"NaN\""),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("invalid decimal \"NaN\""), "{err}");
         assert!(decimal_from_text("1_000").is_err());
         assert!(decimal_from_text("").is_err());
     }
@@ -373,65 +267,27 @@ mod tests {
     #[test]
     fn schemaless_strings_follow_the_scale_hint() {
         // With a scale the caller declares precise bytes (0xD74D34); without one, text.
-        assert_eq!(
-            decimal_from_json(&json!("1000"), None, Some(0)).unwrap(),
-            dec("-2667212")
-        );
-        assert_eq!(
-            decimal_from_json(&json!("1000"), None, None).unwrap(),
-            dec("1000")
-        );
-        assert_eq!(
-            decimal_from_json(&json!("12.50"), None, Some(2)).unwrap(),
-            dec("12.50")
-        );
-        assert_eq!(
-            decimal_from_json(&json!("D54="), None, None),
-            Err(ValueError::MissingScale)
-        );
+        assert_eq!(decimal_from_json(&json!("1000"), None, Some(0)).unwrap(), dec("-2667212"));
+        assert_eq!(decimal_from_json(&json!("1000"), None, None).unwrap(), dec("1000"));
+        assert_eq!(decimal_from_json(&json!("12.50"), None, Some(2)).unwrap(), dec("12.50"));
+        assert_eq!(decimal_from_json(&json!("D54="), None, None), Err(ValueError::MissingScale));
     }
 
     #[test]
     fn doubles_round_to_the_hinted_scale() {
-        assert_eq!(
-            decimal_from_json(&json!(39.98), None, None).unwrap(),
-            dec("39.98")
-        );
-        assert_eq!(
-            decimal_from_json(&json!(0.1 + 0.2), None, Some(2)).unwrap(),
-            dec("0.30")
-        );
-        assert_eq!(
-            decimal_from_json(&json!(2.675), None, Some(2)).unwrap(),
-            dec("2.68")
-        );
-        assert_eq!(
-            decimal_from_json(&json!(-2.5), None, Some(0)).unwrap(),
-            dec("-3")
-        );
-        assert_eq!(
-            decimal_from_json(&json!(7), None, Some(2))
-                .unwrap()
-                .to_string(),
-            "7.00"
-        );
-        assert_eq!(
-            decimal_from_json(&json!(1e20), None, None).unwrap(),
-            dec("100000000000000000000")
-        );
+        assert_eq!(decimal_from_json(&json!(39.98), None, None).unwrap(), dec("39.98"));
+        assert_eq!(decimal_from_json(&json!(0.1 + 0.2), None, Some(2)).unwrap(), dec("0.30"));
+        assert_eq!(decimal_from_json(&json!(2.675), None, Some(2)).unwrap(), dec("2.68"));
+        assert_eq!(decimal_from_json(&json!(-2.5), None, Some(0)).unwrap(), dec("-3"));
+        assert_eq!(decimal_from_json(&json!(7), None, Some(2)).unwrap().to_string(), "7.00");
+        assert_eq!(decimal_from_json(&json!(1e20), None, None).unwrap(), dec("100000000000000000000"));
         assert!(decimal_from_json(&json!(1e300), None, None).is_err());
     }
 
     #[test]
     fn other_json_types_are_rejected() {
         for value in [json!(true), json!([1]), json!(null)] {
-            assert!(
-                matches!(
-                    decimal_from_json(&value, None, Some(2)),
-                    Err(ValueError::WrongType { .. })
-                ),
-                "{value}"
-            );
+            assert!(matches!(decimal_from_json(&value, None, Some(2)), Err(ValueError::WrongType { .. })), "{value}");
         }
     }
 }

@@ -23,10 +23,7 @@ impl Position {
     pub fn of(source: &Source) -> Option<Self> {
         let sequence = source.sequence.unwrap_or_default();
         let lsn = source.lsn.or(sequence.lsn)?;
-        Some(Position {
-            commit_lsn: sequence.last_commit_lsn.unwrap_or(0),
-            lsn,
-        })
+        Some(Position { commit_lsn: sequence.last_commit_lsn.unwrap_or(0), lsn })
     }
 }
 
@@ -36,87 +33,29 @@ mod tests {
     use crate::source::Sequence;
 
     fn source(lsn: Option<u64>, sequence: Option<Sequence>) -> Source {
-        let object = serde_json::json!({})
-            .as_object()
-            .cloned()
-            .unwrap_or_default();
-        Source {
-            lsn,
-            sequence,
-            ..Source::from_object(&object).unwrap()
-        }
+        let object = serde_json::json!({}).as_object().cloned().unwrap_or_default();
+        Source { lsn, sequence, ..Source::from_object(&object).unwrap() }
     }
 
     #[test]
     fn commit_lsn_is_the_major_component() {
         // A transaction that began first but committed second has lower change LSNs yet is newer.
-        let first_commit = source(
-            Some(500),
-            Some(Sequence {
-                last_commit_lsn: Some(100),
-                lsn: Some(500),
-            }),
-        );
-        let second_commit = source(
-            Some(300),
-            Some(Sequence {
-                last_commit_lsn: Some(600),
-                lsn: Some(300),
-            }),
-        );
+        let first_commit = source(Some(500), Some(Sequence { last_commit_lsn: Some(100), lsn: Some(500) }));
+        let second_commit = source(Some(300), Some(Sequence { last_commit_lsn: Some(600), lsn: Some(300) }));
         assert!(Position::of(&second_commit) > Position::of(&first_commit));
-        let later_in_same_tx = source(
-            Some(510),
-            Some(Sequence {
-                last_commit_lsn: Some(100),
-                lsn: Some(510),
-            }),
-        );
+        let later_in_same_tx = source(Some(510), Some(Sequence { last_commit_lsn: Some(100), lsn: Some(510) }));
         assert!(Position::of(&later_in_same_tx) > Position::of(&first_commit));
-        assert_eq!(
-            Position::of(&first_commit),
-            Position::of(&first_commit.clone())
-        );
+        assert_eq!(Position::of(&first_commit), Position::of(&first_commit.clone()));
     }
 
     #[test]
     fn without_sequence_or_lsn() {
-        assert_eq!(
-            Position::of(&source(Some(7), None)),
-            Some(Position {
-                commit_lsn: 0,
-                lsn: 7
-            })
-        );
-        let only_sequence = source(
-            None,
-            Some(Sequence {
-                last_commit_lsn: Some(3),
-                lsn: Some(9),
-            }),
-        );
-        assert_eq!(
-            Position::of(&only_sequence),
-            Some(Position {
-                commit_lsn: 3,
-                lsn: 9
-            })
-        );
+        assert_eq!(Position::of(&source(Some(7), None)), Some(Position { commit_lsn: 0, lsn: 7 }));
+        let only_sequence = source(None, Some(Sequence { last_commit_lsn: Some(3), lsn: Some(9) }));
+        assert_eq!(Position::of(&only_sequence), Some(Position { commit_lsn: 3, lsn: 9 }));
         assert_eq!(Position::of(&source(None, None)), None);
-        let snapshot = source(
-            Some(900),
-            Some(Sequence {
-                last_commit_lsn: None,
-                lsn: Some(900),
-            }),
-        );
-        let streamed = source(
-            Some(50),
-            Some(Sequence {
-                last_commit_lsn: Some(40),
-                lsn: Some(50),
-            }),
-        );
+        let snapshot = source(Some(900), Some(Sequence { last_commit_lsn: None, lsn: Some(900) }));
+        let streamed = source(Some(50), Some(Sequence { last_commit_lsn: Some(40), lsn: Some(50) }));
         assert!(Position::of(&snapshot) < Position::of(&streamed));
     }
 }

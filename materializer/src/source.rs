@@ -69,35 +69,21 @@ pub struct Sequence {
 impl Sequence {
     /// Parses the JSON text `["34442256","34466480"]` (entries are decimal strings, numbers or null).
     pub fn parse(text: &str) -> Result<Self, DecodeError> {
-        let invalid = |reason: &str| DecodeError::InvalidSequence {
-            value: preview(text),
-            reason: reason.to_owned(),
-        };
+        let invalid = |reason: &str| DecodeError::InvalidSequence { value: preview(text), reason: reason.to_owned() };
         let parsed: Value = serde_json::from_str(text).map_err(|err| invalid(&err.to_string()))?;
-        let entries = parsed
-            .as_array()
-            .ok_or_else(|| invalid("not a JSON array"))?;
+        let entries = parsed.as_array().ok_or_else(|| invalid("not a JSON array"))?;
         let lsn_at = |index: usize| -> Result<Option<u64>, DecodeError> {
             match entries.get(index) {
                 None | Some(Value::Null) => Ok(None),
-                Some(Value::String(lsn)) => lsn
-                    .parse()
-                    .map(Some)
-                    .map_err(|_| invalid("entry is not an LSN")),
-                Some(Value::Number(lsn)) => lsn
-                    .as_u64()
-                    .map(Some)
-                    .ok_or_else(|| invalid("entry is not an LSN")),
+                Some(Value::String(lsn)) => lsn.parse().map(Some).map_err(|_| invalid("entry is not an LSN")),
+                Some(Value::Number(lsn)) => lsn.as_u64().map(Some).ok_or_else(|| invalid("entry is not an LSN")),
                 Some(_) => Err(invalid("entry is not an LSN")),
             }
         };
         if entries.len() != 2 {
             return Err(invalid("expected two entries"));
         }
-        Ok(Sequence {
-            last_commit_lsn: lsn_at(0)?,
-            lsn: lsn_at(1)?,
-        })
+        Ok(Sequence { last_commit_lsn: lsn_at(0)?, lsn: lsn_at(1)? })
     }
 }
 
@@ -129,9 +115,7 @@ impl Source {
             Ok(opt_str(source, field, &format!("source.{field}"))?.map(str::to_owned))
         };
         let int = |field: &str| opt_i64(source, field, &format!("source.{field}"));
-        let sequence = opt_str(source, "sequence", "source.sequence")?
-            .map(Sequence::parse)
-            .transpose()?;
+        let sequence = opt_str(source, "sequence", "source.sequence")?.map(Sequence::parse).transpose()?;
         Ok(Source {
             version: text("version")?,
             connector: text("connector")?,
@@ -174,9 +158,7 @@ impl Source {
     /// `schema.table`, when both are known and non-empty (logical messages have empty ones).
     pub fn qualified_table(&self) -> Option<String> {
         match (self.schema.as_deref(), self.table.as_deref()) {
-            (Some(schema), Some(table)) if !schema.is_empty() && !table.is_empty() => {
-                Some(format!("{schema}.{table}"))
-            }
+            (Some(schema), Some(table)) if !schema.is_empty() && !table.is_empty() => Some(format!("{schema}.{table}")),
             _ => None,
         }
     }
@@ -190,43 +172,13 @@ mod tests {
     #[test]
     fn sequences() {
         let parsed = Sequence::parse(r#"["34442256","34466480"]"#).unwrap();
-        assert_eq!(
-            parsed,
-            Sequence {
-                last_commit_lsn: Some(34442256),
-                lsn: Some(34466480)
-            }
-        );
-        assert_eq!(
-            Sequence::parse(r#"[null,"1"]"#).unwrap(),
-            Sequence {
-                last_commit_lsn: None,
-                lsn: Some(1)
-            }
-        );
-        assert_eq!(
-            Sequence::parse("[5,6]").unwrap(),
-            Sequence {
-                last_commit_lsn: Some(5),
-                lsn: Some(6)
-            }
-        );
-        for bad in [
-            "",
-            "[",
-            "{}",
-            r#"["1"]"#,
-            r#"["1","2","3"]"#,
-            r#"["x","2"]"#,
-            r#"["-1","2"]"#,
-            "[1.5,2]",
-            "[[],2]",
-        ] {
+        assert_eq!(parsed, Sequence { last_commit_lsn: Some(34442256), lsn: Some(34466480) });
+        assert_eq!(Sequence::parse(r#"[null,"1"]"#).unwrap(), Sequence { last_commit_lsn: None, lsn: Some(1) });
+        assert_eq!(Sequence::parse("[5,6]").unwrap(), Sequence { last_commit_lsn: Some(5), lsn: Some(6) });
+        for bad in ["", "[", "{}", r#"["1"]"#, r#"["1","2","3"]"#, r#"["x","2"]"#, r#"["-1","2"]"#, "[1.5,2]", "[[],2]"]
+        {
             let err = Sequence::parse(bad).unwrap_err();
-            assert!(
-                matches!(err, DecodeError::InvalidSequence { .. }),
-                "{bad}: {err:?}"
-            );
+            assert!(matches!(err, DecodeError::InvalidSequence { .. }), "{bad}: {err:?}");
             assert!(!err.to_string().contains('\n'));
         }
     }
@@ -235,35 +187,20 @@ mod tests {
     fn wrong_field_types_are_named() {
         let source = json!({"lsn": "34466480"});
         let err = Source::from_object(source.as_object().unwrap()).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            r#"field "source.lsn" should be an unsigned 64-bit integer but is a string"#
-        );
+        assert_eq!(err.to_string(), r#"field "source.lsn" should be an unsigned 64-bit integer but is a string"#);
         let source = json!({"snapshot": 1});
         let err = Source::from_object(source.as_object().unwrap()).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            r#"field "source.snapshot" should be a string or boolean but is a number"#
-        );
+        assert_eq!(err.to_string(), r#"field "source.snapshot" should be a string or boolean but is a number"#);
         let source = json!({"sequence": ["1", "2"]});
-        assert!(matches!(
-            Source::from_object(source.as_object().unwrap()),
-            Err(DecodeError::WrongType { .. })
-        ));
+        assert!(matches!(Source::from_object(source.as_object().unwrap()), Err(DecodeError::WrongType { .. })));
     }
 
     #[test]
     fn snapshot_values() {
         let snapshot = |value: Value| Snapshot::from_json(Some(&value)).unwrap();
         assert_eq!(snapshot(json!("incremental")), Snapshot::Incremental);
-        assert_eq!(
-            snapshot(json!("first_in_data_collection")),
-            Snapshot::FirstInDataCollection
-        );
-        assert_eq!(
-            snapshot(json!("something_new")),
-            Snapshot::Other("something_new".to_owned())
-        );
+        assert_eq!(snapshot(json!("first_in_data_collection")), Snapshot::FirstInDataCollection);
+        assert_eq!(snapshot(json!("something_new")), Snapshot::Other("something_new".to_owned()));
         assert_eq!(snapshot(json!(true)), Snapshot::True);
         assert_eq!(Snapshot::from_json(None).unwrap(), Snapshot::False);
     }
@@ -272,9 +209,6 @@ mod tests {
     fn legacy_microseconds() {
         let source = json!({"ts_usec": 1536580521883194i64});
         let source = Source::from_object(source.as_object().unwrap()).unwrap();
-        assert_eq!(
-            source.commit_time(),
-            "2018-09-10T11:55:21.883194Z".parse().ok()
-        );
+        assert_eq!(source.commit_time(), "2018-09-10T11:55:21.883194Z".parse().ok());
     }
 }

@@ -40,10 +40,9 @@ pub fn timestamp_from_json(
     match value {
         Value::String(text) => parse_iso_timestamp(text),
         Value::Number(number) => {
-            let integer = number.as_i64().ok_or(ValueError::WrongType {
-                expected: "an integer timestamp",
-                found: "a non-i64 number",
-            })?;
+            let integer = number
+                .as_i64()
+                .ok_or(ValueError::WrongType { expected: "an integer timestamp", found: "a non-i64 number" })?;
             match logical {
                 Some(LogicalType::Date) => {
                     date_from_days(integer).map(|date| date.and_time(Default::default()).and_utc())
@@ -54,10 +53,7 @@ pub fn timestamp_from_json(
                 _ => from_epoch(integer, unit_hint.ok_or(ValueError::MissingTimeUnit)?),
             }
         }
-        other => Err(ValueError::WrongType {
-            expected: "a timestamp",
-            found: json_type(other),
-        }),
+        other => Err(ValueError::WrongType { expected: "a timestamp", found: json_type(other) }),
     }
 }
 
@@ -68,10 +64,7 @@ pub fn from_epoch(value: i64, unit: TimeUnit) -> Result<DateTime<Utc>, ValueErro
         TimeUnit::Micros => DateTime::from_timestamp_micros(value),
         TimeUnit::Nanos => Some(DateTime::from_timestamp_nanos(value)),
     };
-    converted.ok_or(ValueError::TimestampOutOfRange {
-        value,
-        unit: unit.name(),
-    })
+    converted.ok_or(ValueError::TimestampOutOfRange { value, unit: unit.name() })
 }
 
 /// ISO-8601 text: with an offset (`ZonedTimestamp`, `2019-01-31T12:13:01+01:00`, `…Z`) converted to UTC, or a
@@ -81,11 +74,7 @@ pub fn parse_iso_timestamp(text: &str) -> Result<DateTime<Utc>, ValueError> {
         return Ok(zoned.with_timezone(&Utc));
     }
     // Offsets without a colon or with seconds, which RFC 3339 does not allow but ISO-8601 does.
-    for format in [
-        "%Y-%m-%dT%H:%M:%S%.f%z",
-        "%Y-%m-%d %H:%M:%S%.f%z",
-        "%Y-%m-%dT%H:%M:%S%.f%::z",
-    ] {
+    for format in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%.f%::z"] {
         if let Ok(zoned) = DateTime::parse_from_str(text, format) {
             return Ok(zoned.with_timezone(&Utc));
         }
@@ -95,32 +84,20 @@ pub fn parse_iso_timestamp(text: &str) -> Result<DateTime<Utc>, ValueError> {
             return Ok(local.and_utc());
         }
     }
-    Err(ValueError::InvalidTimestamp {
-        value: preview(text),
-        reason: "not an ISO-8601 date-time".to_owned(),
-    })
+    Err(ValueError::InvalidTimestamp { value: preview(text), reason: "not an ISO-8601 date-time".to_owned() })
 }
 
 /// Decodes a date column: days since the epoch (`io.debezium.time.Date`) or `YYYY-MM-DD`.
 pub fn date_from_json(value: &Value) -> Result<NaiveDate, ValueError> {
     match value {
         Value::Number(number) => {
-            let days = number.as_i64().ok_or(ValueError::WrongType {
-                expected: "integer days",
-                found: "a non-i64 number",
-            })?;
+            let days =
+                number.as_i64().ok_or(ValueError::WrongType { expected: "integer days", found: "a non-i64 number" })?;
             date_from_days(days)
         }
-        Value::String(text) => {
-            NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|err| ValueError::InvalidDate {
-                value: preview(text),
-                reason: err.to_string(),
-            })
-        }
-        other => Err(ValueError::WrongType {
-            expected: "a date",
-            found: json_type(other),
-        }),
+        Value::String(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map_err(|err| ValueError::InvalidDate { value: preview(text), reason: err.to_string() }),
+        other => Err(ValueError::WrongType { expected: "a date", found: json_type(other) }),
     }
 }
 
@@ -131,10 +108,7 @@ fn date_from_days(days: i64) -> Result<NaiveDate, ValueError> {
     } else {
         epoch.checked_sub_days(Days::new(days.unsigned_abs()))
     };
-    shifted.ok_or(ValueError::InvalidDate {
-        value: days.to_string(),
-        reason: "out of range".to_owned(),
-    })
+    shifted.ok_or(ValueError::InvalidDate { value: days.to_string(), reason: "out of range".to_owned() })
 }
 
 #[cfg(test)]
@@ -152,26 +126,11 @@ mod tests {
 
     #[test]
     fn zoned_timestamps_are_converted_to_utc() {
-        assert_eq!(
-            parse_iso_timestamp("2019-01-31T12:13:01Z").unwrap(),
-            utc("2019-01-31T12:13:01Z")
-        );
-        assert_eq!(
-            parse_iso_timestamp("2019-01-31T12:13:01+01:00").unwrap(),
-            utc("2019-01-31T11:13:01Z")
-        );
-        assert_eq!(
-            parse_iso_timestamp("2019-01-31T05:43:01.5-05:30").unwrap(),
-            utc("2019-01-31T11:13:01.5Z")
-        );
-        assert_eq!(
-            parse_iso_timestamp("2019-01-01T00:30:00+14:00").unwrap(),
-            utc("2018-12-31T10:30:00Z")
-        );
-        assert_eq!(
-            parse_iso_timestamp("2019-01-31T12:13:01+0100").unwrap(),
-            utc("2019-01-31T11:13:01Z")
-        );
+        assert_eq!(parse_iso_timestamp("2019-01-31T12:13:01Z").unwrap(), utc("2019-01-31T12:13:01Z"));
+        assert_eq!(parse_iso_timestamp("2019-01-31T12:13:01+01:00").unwrap(), utc("2019-01-31T11:13:01Z"));
+        assert_eq!(parse_iso_timestamp("2019-01-31T05:43:01.5-05:30").unwrap(), utc("2019-01-31T11:13:01.5Z"));
+        assert_eq!(parse_iso_timestamp("2019-01-01T00:30:00+14:00").unwrap(), utc("2018-12-31T10:30:00Z"));
+        assert_eq!(parse_iso_timestamp("2019-01-31T12:13:01+0100").unwrap(), utc("2019-01-31T11:13:01Z"));
         assert_eq!(
             parse_iso_timestamp("2011-11-11T03:11:11.123456789Z").unwrap(),
             utc("2011-11-11T03:11:11.123456789Z")
@@ -180,30 +139,15 @@ mod tests {
 
     #[test]
     fn local_iso_timestamps_are_utc() {
-        assert_eq!(
-            parse_iso_timestamp("2019-01-31T12:13:01").unwrap(),
-            utc("2019-01-31T12:13:01Z")
-        );
-        assert_eq!(
-            parse_iso_timestamp("2019-01-31 12:13:01.25").unwrap(),
-            utc("2019-01-31T12:13:01.25Z")
-        );
+        assert_eq!(parse_iso_timestamp("2019-01-31T12:13:01").unwrap(), utc("2019-01-31T12:13:01Z"));
+        assert_eq!(parse_iso_timestamp("2019-01-31 12:13:01.25").unwrap(), utc("2019-01-31T12:13:01.25Z"));
     }
 
     #[test]
     fn bad_timestamps_name_the_value() {
-        for text in [
-            "",
-            "infinity",
-            "2019-13-01T00:00:00Z",
-            "11:11:11Z",
-            "2019-01-31T12:13:01+25:00",
-        ] {
+        for text in ["", "infinity", "2019-13-01T00:00:00Z", "11:11:11Z", "2019-01-31T12:13:01+25:00"] {
             let err = parse_iso_timestamp(text).unwrap_err();
-            assert!(
-                matches!(err, ValueError::InvalidTimestamp { .. }),
-                "{text}: {err:?}"
-            );
+            assert!(matches!(err, ValueError::InvalidTimestamp { .. }), "{text}: {err:?}");
         }
     }
 
@@ -226,10 +170,7 @@ mod tests {
             utc("2019-01-31T12:13:01.000000001Z")
         );
         let date = named("io.debezium.time.Date");
-        assert_eq!(
-            timestamp_from_json(&json!(17927), Some(&date), None).unwrap(),
-            utc("2019-01-31T00:00:00Z")
-        );
+        assert_eq!(timestamp_from_json(&json!(17927), Some(&date), None).unwrap(), utc("2019-01-31T00:00:00Z"));
         let zoned = named("io.debezium.time.ZonedTimestamp");
         assert_eq!(
             timestamp_from_json(&json!("2019-01-31T12:13:01Z"), Some(&zoned), None).unwrap(),
@@ -239,10 +180,7 @@ mod tests {
 
     #[test]
     fn schemaless_integers_need_a_unit_and_a_range() {
-        assert_eq!(
-            timestamp_from_json(&json!(0), None, None),
-            Err(ValueError::MissingTimeUnit)
-        );
+        assert_eq!(timestamp_from_json(&json!(0), None, None), Err(ValueError::MissingTimeUnit));
         assert_eq!(
             timestamp_from_json(&json!(-1000), None, Some(TimeUnit::Millis)).unwrap(),
             utc("1969-12-31T23:59:59Z")
@@ -259,10 +197,7 @@ mod tests {
             timestamp_from_json(&json!(u64::MAX), None, Some(TimeUnit::Micros)),
             Err(ValueError::WrongType { .. })
         ));
-        assert!(matches!(
-            timestamp_from_json(&json!(true), None, None),
-            Err(ValueError::WrongType { .. })
-        ));
+        assert!(matches!(timestamp_from_json(&json!(true), None, None), Err(ValueError::WrongType { .. })));
     }
 
     #[test]
@@ -271,21 +206,9 @@ mod tests {
         assert_eq!(date_from_json(&json!(0)).unwrap(), date(1970, 1, 1));
         assert_eq!(date_from_json(&json!(17927)).unwrap(), date(2019, 1, 31));
         assert_eq!(date_from_json(&json!(-1)).unwrap(), date(1969, 12, 31));
-        assert_eq!(
-            date_from_json(&json!("1999-09-09")).unwrap(),
-            date(1999, 9, 9)
-        );
-        assert!(matches!(
-            date_from_json(&json!(i64::MIN)),
-            Err(ValueError::InvalidDate { .. })
-        ));
-        assert!(matches!(
-            date_from_json(&json!("1999-02-30")),
-            Err(ValueError::InvalidDate { .. })
-        ));
-        assert!(matches!(
-            date_from_json(&json!(null)),
-            Err(ValueError::WrongType { .. })
-        ));
+        assert_eq!(date_from_json(&json!("1999-09-09")).unwrap(), date(1999, 9, 9));
+        assert!(matches!(date_from_json(&json!(i64::MIN)), Err(ValueError::InvalidDate { .. })));
+        assert!(matches!(date_from_json(&json!("1999-02-30")), Err(ValueError::InvalidDate { .. })));
+        assert!(matches!(date_from_json(&json!(null)), Err(ValueError::WrongType { .. })));
     }
 }

@@ -19,12 +19,8 @@ pub enum CapturedTable {
 }
 
 impl CapturedTable {
-    pub const ALL: [CapturedTable; 4] = [
-        CapturedTable::Books,
-        CapturedTable::Orders,
-        CapturedTable::OrderItems,
-        CapturedTable::Inventory,
-    ];
+    pub const ALL: [CapturedTable; 4] =
+        [CapturedTable::Books, CapturedTable::Orders, CapturedTable::OrderItems, CapturedTable::Inventory];
 
     /// The table's name in its source database.
     pub fn table_name(self) -> &'static str {
@@ -38,9 +34,7 @@ impl CapturedTable {
 
     fn source(self) -> SourceDb {
         match self {
-            CapturedTable::Books | CapturedTable::Orders | CapturedTable::OrderItems => {
-                SourceDb::Ecom
-            }
+            CapturedTable::Books | CapturedTable::Orders | CapturedTable::OrderItems => SourceDb::Ecom,
             CapturedTable::Inventory => SourceDb::Inventory,
         }
     }
@@ -67,10 +61,7 @@ impl Default for TopicMap {
 
 impl TopicMap {
     pub fn new(ecom_prefix: impl Into<String>, inventory_prefix: impl Into<String>) -> Self {
-        TopicMap {
-            ecom_prefix: ecom_prefix.into(),
-            inventory_prefix: inventory_prefix.into(),
-        }
+        TopicMap { ecom_prefix: ecom_prefix.into(), inventory_prefix: inventory_prefix.into() }
     }
 
     fn prefix(&self, source: SourceDb) -> &str {
@@ -82,19 +73,12 @@ impl TopicMap {
 
     /// The topic a captured table's changes arrive on.
     pub fn topic(&self, table: CapturedTable) -> String {
-        format!(
-            "{}.{SCHEMA}.{}",
-            self.prefix(table.source()),
-            table.table_name()
-        )
+        format!("{}.{SCHEMA}.{}", self.prefix(table.source()), table.table_name())
     }
 
     /// Every table topic, to subscribe to.
     pub fn topics(&self) -> Vec<String> {
-        CapturedTable::ALL
-            .iter()
-            .map(|table| self.topic(*table))
-            .collect()
+        CapturedTable::ALL.iter().map(|table| self.topic(*table)).collect()
     }
 
     /// The captured table a topic carries; any other topic (another prefix, schema or table) is an error.
@@ -132,10 +116,7 @@ mod tests {
         for table in CapturedTable::ALL {
             assert_eq!(map.table(&map.topic(table)), Ok(table));
         }
-        assert_eq!(
-            map.table("ecom-connector.public.order_items"),
-            Ok(CapturedTable::OrderItems)
-        );
+        assert_eq!(map.table("ecom-connector.public.order_items"), Ok(CapturedTable::OrderItems));
     }
 
     #[test]
@@ -152,21 +133,14 @@ mod tests {
             "__debezium-heartbeat.ecom-connector",
             "ecom-connectorX.public.books",
         ] {
-            assert_eq!(
-                map.table(topic),
-                Err(DecodeError::UnknownTopic(topic.to_owned())),
-                "{topic}"
-            );
+            assert_eq!(map.table(topic), Err(DecodeError::UnknownTopic(topic.to_owned())), "{topic}");
         }
     }
 
     #[test]
     fn custom_prefixes() {
         let map = TopicMap::new("shop", "stock.v2");
-        assert_eq!(
-            map.topic(CapturedTable::Inventory),
-            "stock.v2.public.inventory"
-        );
+        assert_eq!(map.topic(CapturedTable::Inventory), "stock.v2.public.inventory");
         assert_eq!(map.table("shop.public.books"), Ok(CapturedTable::Books));
         assert!(map.table("ecom-connector.public.books").is_err());
     }

@@ -61,14 +61,8 @@ impl TransactionEvent {
                     })?;
                     let name = "data_collections[].data_collection";
                     Ok(DataCollectionCount {
-                        data_collection: required(opt_str(item, "data_collection", name)?, name)?
-                            .to_owned(),
-                        event_count: opt_u64(
-                            item,
-                            "event_count",
-                            "data_collections[].event_count",
-                        )?
-                        .unwrap_or(0),
+                        data_collection: required(opt_str(item, "data_collection", name)?, name)?.to_owned(),
+                        event_count: opt_u64(item, "event_count", "data_collections[].event_count")?.unwrap_or(0),
                     })
                 })
                 .collect::<Result<_, DecodeError>>()?,
@@ -114,11 +108,7 @@ impl TransactionBlock {
         Ok(TransactionBlock {
             id: required(opt_str(block, "id", "transaction.id")?, "transaction.id")?.to_owned(),
             total_order: opt_u64(block, "total_order", "transaction.total_order")?,
-            data_collection_order: opt_u64(
-                block,
-                "data_collection_order",
-                "transaction.data_collection_order",
-            )?,
+            data_collection_order: opt_u64(block, "data_collection_order", "transaction.data_collection_order")?,
         })
     }
 }

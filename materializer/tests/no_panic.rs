@@ -65,14 +65,7 @@ fn row_or_anything() -> impl Strategy<Value = Value> {
 fn exercise(key: Option<&[u8]>, value: Option<&[u8]>) {
     match ChangeEvent::from_kafka("ecom-connector.public.orders", key, value) {
         Ok(ChangeEvent::Row(change)) => {
-            for row in [
-                change.key.as_ref(),
-                change.before.as_ref(),
-                change.after.as_ref(),
-            ]
-            .into_iter()
-            .flatten()
-            {
+            for row in [change.key.as_ref(), change.before.as_ref(), change.after.as_ref()].into_iter().flatten() {
                 read_all(row);
             }
             let _ = change.position();
@@ -108,10 +101,7 @@ fn read_all(row: &Row) {
 
 fn vectors() -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/debezium-vectors");
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .collect();
+    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|entry| entry.unwrap().path()).collect();
     files.sort();
     files
         .iter()
