@@ -67,7 +67,9 @@ export class ApiError extends Error {
         ? `Too many requests. Please wait ${this.retryAfterSeconds} s and try again.`
         : 'Too many requests. Please wait a moment and try again.';
     }
-    return this.detail || this.title;
+    if (this.detail) return this.detail;
+    if (this.status >= 500) return 'The server could not complete the request. Please try again in a moment.';
+    return this.title;
   }
 }
 

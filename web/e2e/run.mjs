@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+// `npm run e2e`: end-to-end specs in real chromium (Debian's /usr/bin/chromium via playwright-core)
+// against a real `bookstore serve`.
+//
+//  - E2E_BASE_URL set: use that server (its dev users must match E2E_DEV_USERS, see lib.mjs).
+//  - otherwise: start `bookstore serve` on a fresh data dir and free ports, with known dev users
+//    and rate limits off, wait for /readyz, run the specs, stop it. The binary is E2E_BOOKSTORE_BIN,
+//    else target/release/bookstore, else target/debug/bookstore (build it first: cargo build).
+//
+// Specs run one file at a time with node's test runner; screenshots land in web/screenshots/.
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const web = resolve(here, '..');
+const repo = resolve(web, '..');
+const DEFAULT_USERS =
+  'user1:user1-e2e-pw:customer,user2:user2-e2e-pw:customer,user3:user3-e2e-pw:customer,user4:user4-e2e-pw:customer,admin1:admin1-e2e-pw:customer+admin';
+const devUsers = process.env.E2E_DEV_USERS ?? DEFAULT_USERS;
+const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const log = (m) => console.log(`# e2e: ${m}`);
+const die = (m) => {
+  console.error(`e2e: ${m}`);
+  process.exit(1);
+};
+
+if (!existsSync(chromium)) die(`${chromium} not found: apt-get install -y chromium (never npx playwright install)`);
+
+const freePort = () =>
+  new Promise((res, rej) => {
+    const s = createServer();
+    s.on('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+
+async function waitFor(url, { timeoutMs, isUp = (r) => r.ok, child }) {
+  const start = Date.now();
+  let last = '';
+  while (Date.now() - start < timeoutMs) {
+    if (child && child.exitCode !== null) throw new Error(`bookstore exited with ${child.exitCode} before ${url} answered`);
+    try {
+      const r = await fetch(url);
+      if (isUp(r)) return r;
+      last = `HTTP ${r.status}`;
+    } catch (e) {
+      last = String(e.cause?.code ?? e.message);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${url} not ready after ${timeoutMs / 1000}s (${last})`);
+}
+
+let server = null;
+let dataDir = null;
+let baseUrl = process.env.E2E_BASE_URL?.replace(/\/$/, '');
+
+async function startServer() {
+  const bin =
+    process.env.E2E_BOOKSTORE_BIN ?? [join(repo, 'target', 'release', 'bookstore'), join(repo, 'target', 'debug', 'bookstore')].find((p) => existsSync(p));
+  if (!bin || !existsSync(bin)) die('no bookstore binary: build it (cargo build --release) or set E2E_BOOKSTORE_BIN, or point E2E_BASE_URL at a running server');
+  if (!existsSync(join(web, 'dist', 'index.html'))) {
+    log('web/dist missing: building the SPA');
+    const b = spawnSync('npm', ['run', 'build'], { cwd: web, stdio: 'inherit' });
+    if (b.status !== 0) die('npm run build failed');
+  }
+  const [httpPort, pgPort] = [await freePort(), await freePort()];
+  dataDir = mkdtempSync(join(tmpdir(), 'bookstore-e2e-'));
+  chmodSync(dataDir, 0o755); // the embedded PostgreSQL runs as the postgres user
+  mkdirSync(join(web, 'test-results'), { recursive: true });
+  const logFile = join(web, 'test-results', 'bookstore-serve.log');
+  const out = openSync(logFile, 'w');
+  baseUrl = `http://127.0.0.1:${httpPort}`;
+  log(`starting ${bin} serve on ${baseUrl}, data dir ${dataDir} (log: ${logFile})`);
+  server = spawn(bin, ['serve'], {
+    cwd: repo,
+    stdio: ['ignore', out, out],
+    env: {
+      ...process.env,
+      BOOKSTORE_HTTP_ADDR: `127.0.0.1:${httpPort}`,
+      BOOKSTORE_DATA_DIR: dataDir,
+      BOOKSTORE_PG_PORT: String(pgPort),
+      BOOKSTORE_DEV_USERS: devUsers,
+      BOOKSTORE_RATE_LIMITS: 'off',
+      RUST_LOG: process.env.RUST_LOG ?? 'info',
+    },
+  });
+  await waitFor(`${baseUrl}/readyz`, { timeoutMs: Number(process.env.E2E_READY_TIMEOUT_S ?? 240) * 1000, child: server });
+  log('server ready');
+}
+
+function stopServer() {
+  if (server && server.exitCode === null) {
+    server.kill('SIGTERM');
+  }
+}
+
+async function main() {
+  if (!baseUrl) await startServer();
+  else log(`using E2E_BASE_URL=${baseUrl}`);
+  // The SPA must be served at / (with SPA fallback for deep links).
+  const index = await waitFor(`${baseUrl}/`, { timeoutMs: 30_000 });
+  if (!(await index.text()).includes('id="root"')) die(`${baseUrl}/ does not serve the SPA (web/dist/index.html)`);
+  const deep = await fetch(`${baseUrl}/orders/some-deep-link`);
+  if (!deep.ok || !(await deep.text()).includes('id="root"')) die(`${baseUrl}/orders/… has no SPA fallback`);
+
+  const specs = readdirSync(join(here, 'specs'))
+    .filter((f) => f.endsWith('.spec.mjs'))
+    .filter((f) => !process.env.E2E_ONLY || f.includes(process.env.E2E_ONLY))
+    .sort()
+    .map((f) => join(here, 'specs', f));
+  rmSync(join(web, 'screenshots'), { recursive: true, force: true });
+  const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...specs], {
+    cwd: web,
+    stdio: 'inherit',
+    env: { ...process.env, E2E_BASE_URL: baseUrl, E2E_DEV_USERS: devUsers, CHROMIUM_PATH: chromium },
+  });
+  const code = await new Promise((res) => child.on('exit', (c, sig) => res(c ?? (sig ? 1 : 0))));
+  return code;
+}
+
+let exitCode = 1;
+try {
+  exitCode = await main();
+} catch (e) {
+  console.error(`e2e: ${e.stack ?? e}`);
+} finally {
+  stopServer();
+  if (server) {
+    await new Promise((res) => {
+      const t = setTimeout(() => {
+        server.kill('SIGKILL');
+        res();
+      }, 15_000);
+      server.on('exit', () => {
+        clearTimeout(t);
+        res();
+      });
+      if (server.exitCode !== null) res();
+    });
+  }
+  if (dataDir && !process.env.E2E_KEEP_DATA) rmSync(dataDir, { recursive: true, force: true });
+}
+process.exit(exitCode);
