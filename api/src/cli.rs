@@ -127,7 +127,8 @@ async fn run_serve(args: &ServeArgs, urls: DatabaseUrls, embedded: bool) -> anyh
     let listener = TcpListener::bind(args.http_addr)
         .await
         .with_context(|| format!("cannot listen on BOOKSTORE_HTTP_ADDR={}", args.http_addr))?;
-    let (state, background) = AppState::start(databases.clone(), &urls.ecom).await?;
+    let (state, background) =
+        AppState::start(databases.clone(), &urls.ecom, crate::spa::locate(args.web_dir.clone())).await?;
     tracing::info!(addr = %listener.local_addr()?, embedded, "bookstore is serving");
     let served = serve(listener, router(state), shutdown_signal()).await;
     drop(background);

@@ -72,6 +72,9 @@ pub struct ServeArgs {
     /// Listen address of the HTTP server.
     #[arg(long, env = "BOOKSTORE_HTTP_ADDR", value_name = "BOOKSTORE_HTTP_ADDR", default_value = "127.0.0.1:8080")]
     pub http_addr: SocketAddr,
+    /// The built web app to serve at `/` (default `web/dist`).
+    #[arg(long, env = "BOOKSTORE_WEB_DIR", value_name = "BOOKSTORE_WEB_DIR")]
+    pub web_dir: Option<PathBuf>,
     #[command(flatten)]
     pub databases: DatabaseArgs,
 }

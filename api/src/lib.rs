@@ -13,6 +13,7 @@ pub mod error;
 pub mod http_cache;
 pub mod ops;
 pub mod params;
+pub mod spa;
 pub mod startup;
 pub mod stock;
 pub mod telemetry;

@@ -1,6 +1,7 @@
 //! Assembles the application: shared state, the router with its middleware, and the server loop with graceful
 //! shutdown. `serve` takes a bound listener so tests can bind port 0.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -20,7 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::catalog::{self, CatalogCache};
 use crate::db::Databases;
 use crate::error;
-use crate::{ops, stock};
+use crate::{ops, spa, stock};
 
 /// What handlers share. Cheap to clone: every field is a handle.
 #[derive(Clone)]
@@ -29,16 +30,23 @@ pub struct AppState {
     pub stock: StockRepo,
     pub cache: CatalogCache,
     pub databases: Databases,
+    /// The built web app served at `/`, if any.
+    pub web_dir: Option<PathBuf>,
 }
 
 impl AppState {
     /// The state, plus the background tasks that keep it fresh (the catalog-change listener on `ecom_url`).
-    pub async fn start(databases: Databases, ecom_url: &str) -> anyhow::Result<(Self, BackgroundTasks)> {
+    pub async fn start(
+        databases: Databases,
+        ecom_url: &str,
+        web_dir: Option<PathBuf>,
+    ) -> anyhow::Result<(Self, BackgroundTasks)> {
         let state = Self {
             catalog: CatalogRepo::new(databases.ecom.clone()),
             stock: StockRepo::new(databases.inventory.clone()),
             cache: CatalogCache::default(),
             databases,
+            web_dir,
         };
         let listener = PgListener::connect(ecom_url).await.context("listening for catalog changes")?;
         let follower = tokio::spawn(state.cache.clone().follow_changes(listener));
@@ -81,7 +89,7 @@ pub fn build(state: AppState, extra: Router<AppState>) -> Router {
     let (api, openapi) = api();
     api.merge(ops::router(openapi))
         .merge(extra)
-        .fallback(error::not_found)
+        .fallback(spa::fallback)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(middleware::from_fn(ops::track))
         .layer(

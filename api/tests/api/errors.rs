@@ -31,7 +31,7 @@ async fn boom(uri: axum::http::Uri) -> &'static str {
 #[tokio::test]
 async fn a_panicking_handler_is_a_500_problem_without_internals() {
     let routes: Router<AppState> = Router::new().route("/boom", get(boom));
-    let app = spawn_app_with(routes).await;
+    let app = spawn_app_with(routes, None).await;
     let response = app.get("/boom").await;
     let problem = assert_problem(response, 500).await;
     let text = problem.to_string();

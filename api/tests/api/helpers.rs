@@ -172,15 +172,15 @@ impl Drop for TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(Router::new()).await
+    spawn_app_with(Router::new(), None).await
 }
 
-/// The application with extra routes under the real middleware stack.
-pub async fn spawn_app_with(extra: Router<AppState>) -> TestApp {
+/// The application with extra routes under the real middleware stack, serving the web app in `web_dir`.
+pub async fn spawn_app_with(extra: Router<AppState>, web_dir: Option<std::path::PathBuf>) -> TestApp {
     bookstore_api::telemetry::init(bookstore_api::telemetry::LogFormat::Pretty);
     let databases = TestDatabases::create().await;
     let pools = Databases::connect(&databases.urls).await.expect("test databases reachable");
-    let (state, background) = AppState::start(pools, &databases.urls.ecom).await.expect("application starts");
+    let (state, background) = AppState::start(pools, &databases.urls.ecom, web_dir).await.expect("application starts");
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
