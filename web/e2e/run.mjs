@@ -3,6 +3,8 @@
 // against a real `bookstore serve`.
 //
 //  - E2E_BASE_URL set: use that server (its dev users must match E2E_DEV_USERS, see lib.mjs).
+//  - E2E_STUB=1: start the in-memory contract stub (e2e/stub/server.mjs) instead — it only checks
+//    the specs and the SPA against our reading of API.md, never the backend.
 //  - otherwise: start `bookstore serve` on a fresh data dir and free ports, with known dev users
 //    and rate limits off, wait for /readyz, run the specs, stop it. The binary is E2E_BOOKSTORE_BIN,
 //    else target/release/bookstore, else target/debug/bookstore (build it first: cargo build).
@@ -62,15 +64,24 @@ let server = null;
 let dataDir = null;
 let baseUrl = process.env.E2E_BASE_URL?.replace(/\/$/, '');
 
+async function startStub() {
+  const port = await freePort();
+  baseUrl = `http://127.0.0.1:${port}`;
+  mkdirSync(join(web, 'test-results'), { recursive: true });
+  const out = openSync(join(web, 'test-results', 'stub.log'), 'w');
+  log(`E2E_STUB=1: starting the in-memory CONTRACT STUB (not the backend) on ${baseUrl}`);
+  server = spawn(process.execPath, [join(here, 'stub', 'server.mjs')], {
+    stdio: ['ignore', out, out],
+    env: { ...process.env, PORT: String(port), BOOKSTORE_DEV_USERS: devUsers },
+  });
+  await waitFor(`${baseUrl}/readyz`, { timeoutMs: 20_000, child: server });
+}
+
 async function startServer() {
+  if (process.env.E2E_STUB === '1') return startStub();
   const bin =
     process.env.E2E_BOOKSTORE_BIN ?? [join(repo, 'target', 'release', 'bookstore'), join(repo, 'target', 'debug', 'bookstore')].find((p) => existsSync(p));
   if (!bin || !existsSync(bin)) die('no bookstore binary: build it (cargo build --release) or set E2E_BOOKSTORE_BIN, or point E2E_BASE_URL at a running server');
-  if (!existsSync(join(web, 'dist', 'index.html'))) {
-    log('web/dist missing: building the SPA');
-    const b = spawnSync('npm', ['run', 'build'], { cwd: web, stdio: 'inherit' });
-    if (b.status !== 0) die('npm run build failed');
-  }
   const [httpPort, pgPort] = [await freePort(), await freePort()];
   dataDir = mkdtempSync(join(tmpdir(), 'bookstore-e2e-'));
   chmodSync(dataDir, 0o755); // the embedded PostgreSQL runs as the postgres user
@@ -103,6 +114,10 @@ function stopServer() {
 }
 
 async function main() {
+  if (!existsSync(join(web, 'dist', 'index.html')) && (process.env.E2E_STUB === '1' || !baseUrl)) {
+    log('web/dist missing: building the SPA');
+    if (spawnSync('npm', ['run', 'build'], { cwd: web, stdio: 'inherit' }).status !== 0) die('npm run build failed');
+  }
   if (!baseUrl) await startServer();
   else log(`using E2E_BASE_URL=${baseUrl}`);
   // The SPA must be served at / (with SPA fallback for deep links).

@@ -84,14 +84,14 @@ describe('admin console', { timeout: 300_000 }, () => {
     await row.waitFor({ timeout: 30_000 });
     const qty = () => row.getByTestId('stock-quantity').innerText();
     assert.equal(await qty(), '3');
-    await row.getByLabel(`Adjust quantity for ${title} by`).fill('2');
+    await row.getByLabel(`Amount to add to ${title}`).fill('2');
     await row.getByRole('button', { name: `Adjust quantity for ${title}` }).click();
     await row.getByText('Saved: 5 in stock.').waitFor();
     assert.equal(await qty(), '5');
-    await row.getByLabel(`Set quantity for ${title}`).fill('7');
+    await row.getByLabel(`New quantity for ${title}`).fill('7');
     await row.getByRole('button', { name: `Set quantity for ${title}` }).click();
     await row.getByText('Saved: 7 in stock.').waitFor();
-    await row.getByLabel(`Adjust quantity for ${title} by`).fill('-100');
+    await row.getByLabel(`Amount to add to ${title}`).fill('-100');
     await row.getByRole('button', { name: `Adjust quantity for ${title}` }).click();
     await row.getByRole('alert').waitFor();
     assert.equal(await qty(), '7');
@@ -119,7 +119,7 @@ describe('admin console', { timeout: 300_000 }, () => {
     const topBooks = page.locator('section.chart-card').filter({ has: page.getByRole('heading', { name: 'Top books by revenue' }) });
     await eventually(
       async () => {
-        if ((await topBooks.locator('svg text').filter({ hasText: title.slice(0, 23) }).count()) > 0) return true;
+        if ((await topBooks.locator('.bar-label').filter({ hasText: title }).count()) > 0) return true;
         await page.getByRole('button', { name: /Refresh/ }).click();
         return false;
       },
@@ -134,7 +134,7 @@ describe('admin console', { timeout: 300_000 }, () => {
     await adminNav().getByRole('link', { name: 'Orders' }).click();
     await page.getByRole('heading', { level: 1, name: 'Orders' }).waitFor();
     const first = page.getByTestId('admin-order-row').first();
-    await first.getByRole('button', { name: /^▸ Order #/ }).click();
+    await first.getByRole('button', { name: /^Order #[0-9A-F]{8}$/ }).click();
     await page.locator('.detail-row').getByRole('cell', { name: title }).waitFor();
     await screenshot(page, 'admin-orders');
   });

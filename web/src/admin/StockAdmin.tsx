@@ -35,8 +35,8 @@ function StockRow({ stock, title, onSaved }: { stock: Stock; title?: string; onS
       setMsg({ tone: 'success', text: `Saved: ${next.quantity} in stock.` });
     } catch (err) {
       let text = isApiError(err) ? err.userMessage : 'Saving failed.';
-      if (isApiError(err) && err.isConflict) text = `Cannot go below the ${stock.reserved} units reserved by open checkouts. ${err.detail ?? ''}`.trim();
-      if (isApiError(err) && err.isValidation && kind === 'adjust') text = `That would leave a negative quantity. ${err.detail ?? ''}`.trim();
+      if (isApiError(err) && err.isConflict && !err.detail) text = `Cannot go below the ${stock.reserved} units reserved by open checkouts.`;
+      if (isApiError(err) && err.isValidation && kind === 'adjust' && !err.detail) text = 'That would leave a negative quantity.';
       setMsg({ tone: 'error', text });
     } finally {
       setBusy(false);
@@ -47,19 +47,19 @@ function StockRow({ stock, title, onSaved }: { stock: Stock; title?: string; onS
     <tr data-testid="stock-row" aria-labelledby={`${rowId}-title`}>
       <th scope="row" id={`${rowId}-title`}>
         {title ? <Link to={`/admin/books/${stock.book_id}`}>{title}</Link> : <span className="muted">Book not in the catalog</span>}
-        <div className="muted small">Updated {formatDate(stock.updated_at, true)}</div>
+        {stock.updated_at && <div className="muted small nowrap">Updated {formatDate(stock.updated_at)}</div>}
       </th>
       <td className="num" data-testid="stock-quantity">
         {stock.quantity}
       </td>
       <td className="num">{stock.reserved}</td>
-      <td className="num">
-        {stock.available} <StockBadge stock={stock} />
+      <td className="num nowrap">
+        <StockBadge stock={stock} /> {stock.available}
       </td>
       <td>
         <form className="inline-form" onSubmit={(e) => void act(e, 'set')}>
           <label className="visually-hidden" htmlFor={`${rowId}-set`}>
-            Set quantity for {name}
+            New quantity for {name}
           </label>
           <input id={`${rowId}-set`} inputMode="numeric" value={qty} onChange={(e) => setQty(e.target.value)} disabled={busy} size={5} />
           <button className="btn btn-secondary btn-small" type="submit" disabled={busy} aria-label={`Set quantity for ${name}`}>
@@ -70,7 +70,7 @@ function StockRow({ stock, title, onSaved }: { stock: Stock; title?: string; onS
       <td>
         <form className="inline-form" onSubmit={(e) => void act(e, 'adjust')}>
           <label className="visually-hidden" htmlFor={`${rowId}-adj`}>
-            Adjust quantity for {name} by
+            Amount to add to {name} (negative removes)
           </label>
           <input id={`${rowId}-adj`} inputMode="numeric" placeholder="±" value={delta} onChange={(e) => setDelta(e.target.value)} disabled={busy} size={5} />
           <button className="btn btn-secondary btn-small" type="submit" disabled={busy} aria-label={`Adjust quantity for ${name}`}>

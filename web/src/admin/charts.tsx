@@ -53,40 +53,27 @@ export function ChartCard({ title, subtitle, children, wide }: { title: string; 
   );
 }
 
-const truncate = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
-
-/** Horizontal bars: labels on the left, values at the bar ends. */
+/** Horizontal bars as HTML (crisp text at any width): label, bar, value. */
 export function BarChart({ data, valueLabel, format = fmtDefault, color = 'var(--accent)', max = 8 }: { data: Datum[]; valueLabel: string; format?: (v: number) => string; color?: string; max?: number }) {
   const rows = data.slice(0, max);
   const peak = Math.max(1e-9, ...rows.map((d) => d.value));
-  const rowH = 30;
-  const labelW = 170;
-  const width = 520;
-  const barMax = width - labelW - 80;
-  const height = rows.length * rowH + 8;
-  const summary = rows.map((d) => `${d.label}: ${format(d.value)}`).join('; ');
   return (
-    <>
-      <svg className="chart" viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`${valueLabel} by item. ${summary}`}>
-        {rows.map((d, i) => {
-          const y = 4 + i * rowH;
-          const w = Math.max(2, (d.value / peak) * barMax);
-          return (
-            <g key={`${d.label}-${i}`}>
-              <text x={labelW - 8} y={y + rowH / 2 + 4} textAnchor="end" className="chart-label">
-                <title>{d.label}</title>
-                {truncate(d.label, 24)}
-              </text>
-              <rect x={labelW} y={y + 5} width={w} height={rowH - 10} rx={4} fill={color} />
-              <text x={labelW + w + 6} y={y + rowH / 2 + 4} className="chart-value">
-                {format(d.value)}
-              </text>
-            </g>
-          );
-        })}
-      </svg>
-      <DataTable data={rows} valueLabel={valueLabel} format={format} />
-    </>
+    <ol className="bars" aria-label={`${valueLabel} by item`}>
+      {rows.map((d, i) => (
+        <li key={`${d.label}-${i}`} className="bar-row">
+          <span className="bar-label" title={d.label}>
+            {d.label}
+          </span>
+          <span className="bar-track" aria-hidden="true">
+            <span className="bar" style={{ width: `${Math.max(1.5, (d.value / peak) * 100)}%`, background: color }} />
+          </span>
+          <span className="bar-value">
+            {format(d.value)}
+            {d.note && <span className="visually-hidden"> ({d.note})</span>}
+          </span>
+        </li>
+      ))}
+    </ol>
   );
 }
 
@@ -116,16 +103,16 @@ export function LineChart({ data, valueLabel, format = fmtDefault }: { data: Dat
         </defs>
         {ticks.map((t) => (
           <g key={t}>
-            <line x1={pad.l} x2={width - pad.r} y1={y(t)} y2={y(t)} className="chart-grid" />
+            <line x1={pad.l} x2={width - pad.r} y1={y(t)} y2={y(t)} className="chart-gridline" />
             <text x={pad.l - 6} y={y(t) + 4} textAnchor="end" className="chart-axis">
               {format(t)}
             </text>
           </g>
         ))}
-        {n > 0 && <path d={area} fill={`url(#${gradId})`} />}
-        {n > 0 && <path d={line} fill="none" stroke="var(--accent)" strokeWidth={2.2} strokeLinejoin="round" />}
+        {n > 1 && <path d={area} fill={`url(#${gradId})`} />}
+        {n > 1 && <path d={line} fill="none" stroke="var(--accent)" strokeWidth={2.2} strokeLinejoin="round" />}
         {data.map((d, i) => (
-          <circle key={i} cx={x(i)} cy={y(d.value)} r={n > 40 ? 0 : 3.2} fill="var(--surface)" stroke="var(--accent)" strokeWidth={2}>
+          <circle key={i} cx={x(i)} cy={y(d.value)} r={n > 40 ? 0 : n === 1 ? 5 : 3.2} fill="var(--surface)" stroke="var(--accent)" strokeWidth={2}>
             <title>{`${d.label}: ${format(d.value)}`}</title>
           </circle>
         ))}
