@@ -116,7 +116,7 @@ export async function signIn(page, who, trigger) {
   await username.fill(who.username);
   await popup.locator('input[type="password"]').first().fill(who.password);
   const closed = popup.waitForEvent('close', { timeout: 30_000 });
-  await popup.locator('button[type="submit"], input[type="submit"]').first().click();
+  await popup.locator('button[type="submit"], input[type="submit"], form button:not([type="button"]):not([type="reset"])').first().click();
   await closed;
   await header(page).getByRole('button', { name: 'Sign out' }).waitFor();
 }

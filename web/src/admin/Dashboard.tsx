@@ -87,7 +87,7 @@ export default function Dashboard() {
       <div className="page-head">
         <div>
           <h1>Dashboard</h1>
-          <p className="muted small" aria-live="polite">
+          <p className="muted small">
             {loadedAt ? `Updated ${loadedAt.toLocaleTimeString()}` : 'Loading…'}
             {freshness !== null && ` · analytics lag ${freshness < 1 ? '<1' : Math.round(freshness)} s`}
           </p>

@@ -107,3 +107,25 @@ describe('OIDC settings', () => {
     expect(await um.getUser()).toBeNull();
   });
 });
+
+describe('silent renew', () => {
+  it('renews through the refresh token (no iframe) and keeps the new tokens in memory only', async () => {
+    const um = manager();
+    await um.storeUser(aUser());
+    const bodies: string[] = [];
+    vi.spyOn(globalThis, 'fetch').mockImplementation(async (_input, init) => {
+      bodies.push(String(init?.body));
+      return Response.json({ access_token: 'new.access.token', refresh_token: 'refresh-789', token_type: 'Bearer', expires_in: 900 });
+    });
+    const loaded = vi.fn();
+    um.events.addUserLoaded(loaded);
+    const renewed = await um.signinSilent();
+    expect(renewed?.access_token).toBe('new.access.token');
+    expect(renewed?.refresh_token).toBe('refresh-789');
+    const sent = new URLSearchParams(bodies[0]);
+    expect(sent.get('grant_type')).toBe('refresh_token');
+    expect(sent.get('refresh_token')).toBe('refresh-123');
+    expect(loaded).toHaveBeenCalledTimes(1); // AuthProvider swaps the token on this event
+    expect(localStorage.length + sessionStorage.length).toBe(0);
+  });
+});
