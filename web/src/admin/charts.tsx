@@ -1,4 +1,4 @@
-import { useId, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 
 /** Hand-written SVG charts (no chart library: keeps the admin chunk small). Each has a data table for screen readers. */
 
@@ -77,11 +77,28 @@ export function BarChart({ data, valueLabel, format = fmtDefault, color = 'var(-
   );
 }
 
+/** Width of an element in CSS pixels, so SVG text stays readable at any size. */
+function useWidth(fallback: number) {
+  const ref = useRef<HTMLDivElement>(null);
+  const [width, setWidth] = useState(fallback);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const ro = new ResizeObserver(([e]) => {
+      const w = Math.round(e.contentRect.width);
+      if (w > 0) setWidth(w);
+    });
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  return [ref, width] as const;
+}
+
 /** A line with a soft area under it, for a daily series. */
 export function LineChart({ data, valueLabel, format = fmtDefault }: { data: Datum[]; valueLabel: string; format?: (v: number) => string }) {
   const gradId = useId().replace(/:/g, '');
-  const width = 620;
-  const height = 220;
+  const [box, width] = useWidth(620);
+  const height = width < 480 ? 180 : 220;
   const pad = { l: 56, r: 16, t: 14, b: 30 };
   const peak = Math.max(1e-9, ...data.map((d) => d.value));
   const n = data.length;
@@ -90,10 +107,10 @@ export function LineChart({ data, valueLabel, format = fmtDefault }: { data: Dat
   const line = data.map((d, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)},${y(d.value).toFixed(1)}`).join(' ');
   const area = n ? `${line} L${x(n - 1).toFixed(1)},${y(0)} L${x(0).toFixed(1)},${y(0)} Z` : '';
   const ticks = [0, 0.5, 1].map((f) => f * peak);
-  const labelEvery = Math.max(1, Math.ceil(n / 6));
+  const labelEvery = Math.max(1, Math.ceil(n / Math.max(2, Math.floor(width / 100))));
   const total = data.reduce((s, d) => s + d.value, 0);
   return (
-    <>
+    <div ref={box}>
       <svg className="chart" viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`${valueLabel} over ${n} days, total ${format(total)}`}>
         <defs>
           <linearGradient id={gradId} x1="0" x2="0" y1="0" y2="1">
@@ -125,7 +142,7 @@ export function LineChart({ data, valueLabel, format = fmtDefault }: { data: Dat
         )}
       </svg>
       <DataTable data={data} valueLabel={valueLabel} format={format} />
-    </>
+    </div>
   );
 }
 

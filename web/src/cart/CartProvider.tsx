@@ -80,6 +80,7 @@ export function CartProvider({ children }: { children: ReactNode }) {
   const [notice, setNotice] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const mergedFor = useRef<string | null>(null);
+  const dismissNotice = useCallback(() => setNotice(null), []);
 
   const updateGuest = useCallback((fn: (l: GuestLine[]) => GuestLine[]) => {
     setGuest((prev) => {
@@ -195,7 +196,7 @@ export function CartProvider({ children }: { children: ReactNode }) {
       status: mode === 'server' ? server.status : 'ready',
       error: server.error,
       notice,
-      dismissNotice: () => setNotice(null),
+      dismissNotice,
       busy,
       add: async (book, quantity = 1) => {
         if (mode === 'guest') updateGuest((l) => addGuestLine(l, book, quantity));
@@ -212,7 +213,7 @@ export function CartProvider({ children }: { children: ReactNode }) {
       reload,
       markCheckedOut: () => setServer({ status: 'ready', items: [] }),
     };
-  }, [signedIn, server, guest, notice, busy, updateGuest, run, api, reload]);
+  }, [signedIn, server, guest, notice, dismissNotice, busy, updateGuest, run, api, reload]);
 
   return <CartContext.Provider value={value}>{children}</CartContext.Provider>;
 }

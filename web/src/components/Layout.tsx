@@ -1,4 +1,4 @@
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { Link, NavLink, useLocation, useNavigate } from 'react-router';
 import { useAuth } from '../auth/AuthProvider';
 import { useCart } from '../cart/CartProvider';
@@ -69,6 +69,14 @@ function Account() {
 export function Layout({ children }: { children: ReactNode }) {
   const auth = useAuth();
   const cart = useCart();
+  const { pathname } = useLocation();
+  const { dismissNotice } = cart;
+  const firstPath = useRef(pathname);
+  // A merge notice belongs to the page it appeared on.
+  useEffect(() => {
+    if (pathname !== firstPath.current) dismissNotice();
+    firstPath.current = pathname;
+  }, [pathname, dismissNotice]);
   return (
     <>
       <a className="skip-link" href="#main">
