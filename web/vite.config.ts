@@ -22,5 +22,6 @@ export default defineConfig({
     include: ['src/**/*.test.{ts,tsx}'],
     environment: 'node',
     restoreMocks: true,
+    reporters: ['default', './scripts/summary-reporter.ts'],
   },
 });

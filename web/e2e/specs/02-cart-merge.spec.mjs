@@ -26,7 +26,7 @@ describe('guest cart then login merges it', { timeout: 180_000 }, () => {
     await page.goto('/?size=100');
     await page.getByRole('button', { name: `Add ${SEED.cleanCode.title} to cart` }).click();
     await page.getByRole('link', { name: SEED.ddia.title, exact: true }).click();
-    await page.getByLabel('Quantity').fill('2');
+    await page.getByLabel('Quantity', { exact: true }).fill('2');
     await page.getByRole('button', { name: `Add ${SEED.ddia.title} to cart` }).click();
     await header(page).getByRole('link', { name: 'Cart, 3 items' }).waitFor();
     const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('bookstore.guestCart.v1') ?? '[]'));

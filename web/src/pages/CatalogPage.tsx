@@ -38,7 +38,7 @@ export default function CatalogPage() {
 
   const books = useResource((signal) => api.listBooks({ page, size, sort }, signal), [api, page, size, sort]);
   const content = books.data?.content ?? [];
-  const { stocks, loading: stockLoading } = useStock(content.map((b) => b.id));
+  const { stocks, loading: stockLoading, failed: stockFailed, reload: reloadStock } = useStock(content.map((b) => b.id));
 
   const update = (next: Record<string, string | number | null>) => {
     const p = new URLSearchParams(params);
@@ -76,6 +76,14 @@ export default function CatalogPage() {
         <Empty title={page > 0 ? 'No books on this page' : 'No books yet'}>{page > 0 ? 'Try the first page.' : 'The catalog is empty. Check back soon.'}</Empty>
       ) : (
         <>
+          {stockFailed && (
+            <p className="notice notice-warn" role="status">
+              Stock levels could not be loaded, so availability is not shown.{' '}
+              <button className="link-button" onClick={reloadStock}>
+                Try again
+              </button>
+            </p>
+          )}
           <ul className="book-grid" aria-busy={books.status === 'loading'} aria-label="Books">
             {content.map((b) => (
               <BookCard key={b.id} book={b} stock={stocks[b.id]} stockLoading={stockLoading} />
