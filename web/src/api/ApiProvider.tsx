@@ -24,7 +24,6 @@ export function ApiProvider({ children }: { children: ReactNode }) {
           onUnauthorized: () => authRef.current.markExpired(),
         }),
       ),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
     [auth.config.apiBaseUrl],
   );
   // The CSRF token is bound to the user.
