@@ -62,6 +62,7 @@ pub struct EmbeddedPostgres {
 /// Who runs the server: ourselves, or an unprivileged user when we are root.
 #[derive(Clone, Debug)]
 struct RunAs {
+    name: String,
     uid: u32,
     gid: u32,
 }
@@ -74,7 +75,8 @@ impl EmbeddedPostgres {
         fs::create_dir_all(data_dir).map_err(|e| failed(format!("creating data dir {}", data_dir.display()), e))?;
         let lock = lock_data_dir(data_dir)?;
         let run_as = run_as()?;
-        if run_as.is_some() {
+        if let Some(user) = &run_as {
+            check_reachable(data_dir, user)?;
             // The unprivileged server must be able to reach its own folder inside ours.
             fs::set_permissions(data_dir, fs::Permissions::from_mode(0o711))
                 .map_err(|e| failed("opening the data dir to the PostgreSQL user", e))?;
@@ -249,7 +251,39 @@ fn run_as() -> Result<Option<RunAs>, EmbeddedError> {
         .iter()
         .find_map(|name| User::from_name(name).ok().flatten())
         .ok_or(EmbeddedError::NoUnprivilegedUser)?;
-    Ok(Some(RunAs { uid: user.uid.as_raw(), gid: user.gid.as_raw() }))
+    Ok(Some(RunAs { name: user.name, uid: user.uid.as_raw(), gid: user.gid.as_raw() }))
+}
+
+/// The unprivileged server must be able to pass through every folder above the data dir; say which one blocks
+/// it instead of letting initdb fail with a bare "permission denied".
+fn check_reachable(data_dir: &Path, user: &RunAs) -> Result<(), EmbeddedError> {
+    use std::os::unix::fs::MetadataExt;
+    let absolute = fs::canonicalize(data_dir).map_err(|e| failed(format!("resolving {}", data_dir.display()), e))?;
+    for folder in absolute.ancestors().skip(1) {
+        let meta = fs::metadata(folder).map_err(|e| failed(format!("inspecting {}", folder.display()), e))?;
+        let mode = meta.mode();
+        let can_enter = if meta.uid() == user.uid {
+            mode & 0o100 != 0
+        } else if meta.gid() == user.gid {
+            mode & 0o010 != 0
+        } else {
+            mode & 0o001 != 0
+        };
+        if !can_enter {
+            return Err(failed(
+                "preparing the data dir",
+                format!(
+                    "PostgreSQL runs as the unprivileged user {} (we are root) and cannot enter {} (mode {:o}); \
+                     set BOOKSTORE_DATA_DIR to a folder under open parents, or allow it with chmod o+x {}",
+                    user.name,
+                    folder.display(),
+                    mode & 0o7777,
+                    folder.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn command(program: &Path, run_as: Option<&RunAs>) -> Command {

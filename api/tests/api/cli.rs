@@ -26,6 +26,21 @@ fn bookstore(args: &[&str], env: &[(&str, &str)]) -> Command {
     cmd
 }
 
+/// Runs a command that is expected to exit on its own, killing it if it does not (a test must never hang).
+fn run_with_deadline(mut cmd: Command, deadline: Duration) -> Output {
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > deadline {
+            let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM);
+            let output = child.wait_with_output().unwrap();
+            panic!("command still running after {deadline:?}: {}", String::from_utf8_lossy(&output.stderr));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
 fn stderr_lines(output: &Output) -> Vec<String> {
     String::from_utf8_lossy(&output.stderr).lines().map(str::to_owned).collect()
 }
@@ -39,7 +54,7 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
         ("BOOKSTORE_LOG_FORMAT", "xml"),
         ("ECOM_DATABASE_URL", "mysql://x"),
     ] {
-        let output = bookstore(&["serve"], &[(var, value)]).output().unwrap();
+        let output = run_with_deadline(bookstore(&["serve"], &[(var, value)]), Duration::from_secs(60));
         assert!(!output.status.success(), "{var}={value} was accepted");
         let lines = stderr_lines(&output);
         assert_eq!(lines.len(), 1, "{var}={value}: {lines:?}");
@@ -49,7 +64,10 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
 
 #[test]
 fn database_urls_must_come_together() {
-    let output = bookstore(&["migrate"], &[("ECOM_DATABASE_URL", "postgres://localhost/ecom")]).output().unwrap();
+    let output = run_with_deadline(
+        bookstore(&["migrate"], &[("ECOM_DATABASE_URL", "postgres://localhost/ecom")]),
+        Duration::from_secs(60),
+    );
     assert!(!output.status.success());
     let lines = stderr_lines(&output);
     assert_eq!(lines.len(), 1, "{lines:?}");
@@ -59,16 +77,35 @@ fn database_urls_must_come_together() {
 #[test]
 fn a_missing_postgresql_installation_says_what_to_install() {
     let dir = tempfile::tempdir().unwrap();
-    let output = bookstore(
-        &["serve"],
-        &[("BOOKSTORE_DATA_DIR", dir.path().to_str().unwrap()), ("BOOKSTORE_PG_BIN_DIR", "/nonexistent/bin")],
-    )
-    .output()
-    .unwrap();
+    let output = run_with_deadline(
+        bookstore(
+            &["serve"],
+            &[("BOOKSTORE_DATA_DIR", dir.path().to_str().unwrap()), ("BOOKSTORE_PG_BIN_DIR", "/nonexistent/bin")],
+        ),
+        Duration::from_secs(60),
+    );
     assert!(!output.status.success());
     let lines = stderr_lines(&output);
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].contains("apt-get install postgresql"), "{lines:?}");
+}
+
+/// As root, the server runs unprivileged; a data dir it cannot reach is refused with a line that names the folder.
+#[test]
+fn an_unreachable_data_dir_names_the_blocking_folder() {
+    if !nix::unistd::geteuid().is_root() {
+        return; // Only root hands the server to another user.
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let closed = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(closed.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let data_dir = closed.path().join("data");
+    let env = [("BOOKSTORE_DATA_DIR", data_dir.to_str().unwrap()), ("BOOKSTORE_PG_PORT", &free_port().to_string())];
+    let output = run_with_deadline(bookstore(&["serve"], &env), Duration::from_secs(60));
+    assert!(!output.status.success());
+    let lines = stderr_lines(&output);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains(&format!("cannot enter {}", closed.path().display())), "{lines:?}");
 }
 
 /// A `bookstore serve` child process that is stopped with SIGTERM (as Kubernetes or Ctrl-C would) when dropped.
@@ -162,16 +199,17 @@ async fn embedded_postgresql_lifecycle() {
         .await;
     db.close().await.unwrap();
 
-    let second = bookstore(
-        &["serve"],
-        &[
-            ("BOOKSTORE_DATA_DIR", data_dir.path().to_str().unwrap()),
-            ("BOOKSTORE_PG_PORT", &free_port().to_string()),
-            ("BOOKSTORE_HTTP_ADDR", &format!("127.0.0.1:{}", free_port())),
-        ],
-    )
-    .output()
-    .unwrap();
+    let second = run_with_deadline(
+        bookstore(
+            &["serve"],
+            &[
+                ("BOOKSTORE_DATA_DIR", data_dir.path().to_str().unwrap()),
+                ("BOOKSTORE_PG_PORT", &free_port().to_string()),
+                ("BOOKSTORE_HTTP_ADDR", &format!("127.0.0.1:{}", free_port())),
+            ],
+        ),
+        Duration::from_secs(60),
+    );
     assert!(!second.status.success());
     let lines = stderr_lines(&second);
     assert_eq!(lines.len(), 1, "{lines:?}");
@@ -207,7 +245,7 @@ async fn migrate_one_service_against_external_databases() {
         ("INVENTORY_DATABASE_URL", &urls[1]),
         ("ANALYTICS_DATABASE_URL", &urls[2]),
     ];
-    let output = bookstore(&["migrate", "--service", "inventory"], &env).output().unwrap();
+    let output = run_with_deadline(bookstore(&["migrate", "--service", "inventory"], &env), Duration::from_secs(120));
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 
     let table_count = |url: String| async move {
@@ -226,7 +264,7 @@ async fn migrate_one_service_against_external_databases() {
     };
     assert_eq!(table_count(urls[1].clone()).await, 1, "inventory migrated");
     assert_eq!(table_count(urls[0].clone()).await, 0, "ecom untouched");
-    let again = bookstore(&["migrate", "--service", "inventory"], &env).output().unwrap();
+    let again = run_with_deadline(bookstore(&["migrate", "--service", "inventory"], &env), Duration::from_secs(120));
     assert!(again.status.success(), "migrations are idempotent");
     for service in ["ecom", "inventory", "analytics"] {
         exec(&admin, &format!("DROP DATABASE {prefix}_{service} WITH (FORCE)")).await;
