@@ -12,24 +12,45 @@
 //! - [`transaction`]: transaction metadata records and blocks.
 //! - [`topic`]: which topic carries which captured table.
 //!
-//! The Kafka source, the replication reader and the actor tree arrive with the rest of the CDC issue.
+//! On top of it:
+//!
+//! - [`change`] and [`sink`]: events become keyed upserts/deletes per analytics table, applied in one
+//!   transaction per batch together with the source offsets (exactly-once in effect).
+//! - [`sources`]: the Kafka consumer and the embedded pgoutput reader, behind [`sources::ChangeSource`].
+//! - [`actors`]: the supervised tree (sources, one stream per table, the view refresher).
+//! - [`Materializer`] / [`run`], [`replay()`], [`reconcile()`], [`view()`], [`freshness()`] and [`status`]: what the
+//!   `bookstore` binary calls.
 
+pub mod actors;
+pub mod change;
 pub mod column;
 pub mod envelope;
 pub mod error;
 mod fields;
+pub mod materializer;
 pub mod numeric;
 pub mod position;
+pub mod reconcile;
+pub mod replay;
+pub mod sink;
 pub mod source;
+pub mod sources;
+pub mod status;
 pub mod temporal;
 pub mod topic;
 pub mod transaction;
+pub mod views;
 
 pub use column::{Cell, Column, ColumnSchema, ColumnValue, LogicalType, Row, UNAVAILABLE_VALUE_PLACEHOLDER};
 pub use envelope::{ChangeEvent, LogicalMessage, Op, RowChange, Truncate};
 pub use error::{DecodeError, Part, ValueError};
+pub use materializer::{Materializer, MaterializerConfig, SourceConfig, run};
 pub use position::Position;
+pub use reconcile::{ReconcileReport, TableReconciliation, reconcile};
+pub use replay::{ReplaySummary, replay};
 pub use source::{Sequence, Snapshot, Source};
+pub use status::{ComponentState, ComponentStatus, Status, StatusHandle};
 pub use temporal::TimeUnit;
 pub use topic::{CapturedTable, TopicMap};
 pub use transaction::{DataCollectionCount, TransactionBlock, TransactionEvent, TransactionStatus};
+pub use views::{Freshness, VIEWS, ViewData, ViewError, freshness, view};

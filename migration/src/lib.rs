@@ -41,8 +41,11 @@ pub const ECOM: &[SqlMigration] =
 pub const INVENTORY: &[SqlMigration] =
     sql_migrations!("inventory": "m20261127_000001_inventory", "m20261127_000002_seed_stock");
 /// The analytics database: the star schema, CDC bookkeeping and the materialized views.
-pub const ANALYTICS: &[SqlMigration] =
-    sql_migrations!("analytics": "m20261127_000001_star_schema", "m20261127_000002_views");
+pub const ANALYTICS: &[SqlMigration] = sql_migrations!("analytics":
+    "m20261127_000001_star_schema",
+    "m20261127_000002_views",
+    "m20261127_000003_materializer_state",
+);
 
 fn boxed(list: &'static [SqlMigration]) -> Vec<Box<dyn MigrationTrait>> {
     list.iter().map(|m| Box::new(SqlMigration { name: m.name, up: m.up }) as Box<dyn MigrationTrait>).collect()

@@ -1,0 +1,407 @@
+//! Applies one table's batch of changes to the analytics database in ONE transaction, together with the source
+//! positions the batch reached and the records that could not be decoded: rows and offsets commit or roll back
+//! together, which is what makes at-least-once delivery exactly-once in effect.
+//!
+//! Per key only the newest change counts: a batch is collapsed to the last change per key, an update or delete
+//! applies only over an older row (`source_lsn`), and a delete leaves a marker in `cdc_deleted_keys` so that a
+//! replayed older insert cannot bring the row back. Rows are written with `unnest` over column arrays: one
+//! statement per kind of change, whatever the batch size.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sea_orm::sqlx::postgres::PgArguments;
+use sea_orm::sqlx::query::Query;
+use sea_orm::sqlx::{self, PgPool, Postgres, Row as _};
+use uuid::Uuid;
+
+use crate::change::{ChangeKind, KeyedChange, TableChange, TableRow};
+use crate::topic::CapturedTable;
+
+/// Where a source has been read up to: the next Kafka offset of a topic partition, or the LSN a replication
+/// source has applied for one table (partition 0).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Offset {
+    pub source: String,
+    pub partition: i32,
+    pub position: i64,
+}
+
+/// A record that could not be decoded, kept for `cdc_parse_errors`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParseFailure {
+    pub source: String,
+    pub position: String,
+    pub reason: String,
+    pub raw_key: Option<String>,
+    pub raw_payload: Option<String>,
+}
+
+/// Everything one table stream commits at once.
+#[derive(Debug, Clone, Default)]
+pub struct TableBatch {
+    /// A fresh snapshot: forget everything this table held (rows, delete markers, the offsets being written).
+    pub reset: bool,
+    pub changes: Vec<TableChange>,
+    pub offsets: Vec<Offset>,
+    pub failures: Vec<ParseFailure>,
+}
+
+impl TableBatch {
+    pub fn is_empty(&self) -> bool {
+        !self.reset && self.changes.is_empty() && self.offsets.is_empty() && self.failures.is_empty()
+    }
+}
+
+/// What a committed batch did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Applied {
+    pub upserts: u64,
+    pub deletes: u64,
+    pub truncates: u64,
+    pub failures: u64,
+}
+
+/// The analytics table a captured table feeds, and its key column.
+pub fn target(table: CapturedTable) -> (&'static str, &'static str) {
+    match table {
+        CapturedTable::Books => ("dim_books", "book_id"),
+        CapturedTable::Orders => ("fact_orders", "order_id"),
+        CapturedTable::OrderItems => ("fact_order_items", "id"),
+        CapturedTable::Inventory => ("fact_inventory", "book_id"),
+    }
+}
+
+/// Non-key columns per table: name, SQL type, and whether NULL means "keep the stored value" (unchanged TOAST;
+/// only NOT NULL text columns, where NULL cannot be a real value).
+fn columns(table: CapturedTable) -> &'static [(&'static str, &'static str, bool)] {
+    match table {
+        CapturedTable::Books => &[
+            ("title", "text", true),
+            ("author", "text", true),
+            ("price", "numeric", false),
+            ("genre", "text", true),
+            ("isbn", "text", true),
+            ("published_year", "int4", false),
+            ("created_at", "timestamptz", false),
+        ],
+        CapturedTable::Orders => &[
+            ("user_id", "text", true),
+            ("total", "numeric", false),
+            ("status", "text", true),
+            ("created_at", "timestamptz", false),
+        ],
+        CapturedTable::OrderItems => &[
+            ("order_id", "uuid", false),
+            ("book_id", "uuid", false),
+            ("quantity", "int4", false),
+            ("price_at_purchase", "numeric", false),
+        ],
+        CapturedTable::Inventory => {
+            &[("quantity", "int4", false), ("reserved", "int4", false), ("updated_at", "timestamptz", false)]
+        }
+    }
+}
+
+/// One column of a batch, bound as a PostgreSQL array.
+#[derive(Debug, Clone)]
+enum Array {
+    Uuid(Vec<Uuid>),
+    Text(Vec<Option<String>>),
+    Numeric(Vec<Decimal>),
+    Int4(Vec<Option<i32>>),
+    Int8(Vec<i64>),
+    Timestamp(Vec<Option<DateTime<Utc>>>),
+}
+
+fn bind<'q>(mut query: Query<'q, Postgres, PgArguments>, arrays: &[Array]) -> Query<'q, Postgres, PgArguments> {
+    for array in arrays {
+        query = match array.clone() {
+            Array::Uuid(values) => query.bind(values),
+            Array::Text(values) => query.bind(values),
+            Array::Numeric(values) => query.bind(values),
+            Array::Int4(values) => query.bind(values),
+            Array::Int8(values) => query.bind(values),
+            Array::Timestamp(values) => query.bind(values),
+        };
+    }
+    query
+}
+
+/// Column arrays in the order `key, columns(table)…, source_lsn`.
+fn arrays(table: CapturedTable, rows: &[(&KeyedChange, &TableRow)]) -> Vec<Array> {
+    let key = Array::Uuid(rows.iter().map(|(change, _)| change.key).collect());
+    let lsn = Array::Int8(rows.iter().map(|(change, _)| change.position).collect());
+    let mut out = vec![key];
+    macro_rules! col {
+        ($variant:ident, $kind:ident, |$r:ident| $e:expr) => {
+            Array::$kind(
+                rows.iter()
+                    .filter_map(|(_, row)| if let TableRow::$variant($r) = row { Some($e) } else { None })
+                    .collect(),
+            )
+        };
+    }
+    match table {
+        CapturedTable::Books => out.extend([
+            col!(Book, Text, |b| b.title.clone()),
+            col!(Book, Text, |b| b.author.clone()),
+            col!(Book, Numeric, |b| b.price),
+            col!(Book, Text, |b| b.genre.clone()),
+            col!(Book, Text, |b| b.isbn.clone()),
+            col!(Book, Int4, |b| b.published_year),
+            col!(Book, Timestamp, |b| b.created_at),
+        ]),
+        CapturedTable::Orders => out.extend([
+            col!(Order, Text, |o| o.user_id.clone()),
+            col!(Order, Numeric, |o| o.total),
+            col!(Order, Text, |o| o.status.clone()),
+            col!(Order, Timestamp, |o| Some(o.created_at)),
+        ]),
+        CapturedTable::OrderItems => out.extend([
+            col!(OrderItem, Uuid, |i| i.order_id),
+            col!(OrderItem, Uuid, |i| i.book_id),
+            col!(OrderItem, Int4, |i| Some(i.quantity)),
+            col!(OrderItem, Numeric, |i| i.price_at_purchase),
+        ]),
+        CapturedTable::Inventory => out.extend([
+            col!(Inventory, Int4, |s| Some(s.quantity)),
+            col!(Inventory, Int4, |s| Some(s.reserved)),
+            col!(Inventory, Timestamp, |s| Some(s.updated_at)),
+        ]),
+    }
+    out.push(lsn);
+    out
+}
+
+/// `UPDATE` of existing older rows, then `INSERT` of new keys not deleted later: the two upsert statements.
+fn upsert_sql(table: CapturedTable) -> (String, String) {
+    let (name, key) = target(table);
+    let cols = columns(table);
+    let mut types = vec!["uuid".to_owned()];
+    types.extend(cols.iter().map(|(_, ty, _)| (*ty).to_owned()));
+    types.push("int8".to_owned());
+    let params: Vec<String> = types.iter().enumerate().map(|(i, ty)| format!("${}::{ty}[]", i + 1)).collect();
+    let mut names = vec![key];
+    names.extend(cols.iter().map(|(col, _, _)| *col));
+    names.push("source_lsn");
+    let unnest = format!("unnest({}) AS v({})", params.join(", "), names.join(", "));
+    let sets: Vec<String> = cols
+        .iter()
+        .map(
+            |(col, _, keep)| {
+                if *keep { format!("{col} = coalesce(v.{col}, t.{col})") } else { format!("{col} = v.{col}") }
+            },
+        )
+        .collect();
+    let update = format!(
+        "UPDATE {name} AS t SET {}, source_lsn = v.source_lsn, synced_at = clock_timestamp() FROM {unnest} \
+         WHERE t.{key} = v.{key} AND (t.source_lsn < v.source_lsn OR (t.source_lsn = 0 AND v.source_lsn = 0))",
+        sets.join(", ")
+    );
+    let values: Vec<String> = cols
+        .iter()
+        .map(|(col, _, keep)| if *keep { format!("coalesce(v.{col}, '')") } else { format!("v.{col}") })
+        .collect();
+    let insert = format!(
+        "INSERT INTO {name} ({}, synced_at) SELECT v.{key}, {}, v.source_lsn, clock_timestamp() FROM {unnest} \
+         WHERE NOT EXISTS (SELECT 1 FROM cdc_deleted_keys d WHERE d.table_name = '{name}' AND d.key = v.{key} \
+         AND d.source_lsn >= v.source_lsn) ON CONFLICT ({key}) DO NOTHING",
+        names.join(", "),
+        values.join(", ")
+    );
+    (update, insert)
+}
+
+/// Writes batches for the analytics tables.
+#[derive(Clone)]
+pub struct Sink {
+    pool: PgPool,
+}
+
+impl Sink {
+    pub fn new(pool: PgPool) -> Self {
+        Sink { pool }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Applies `batch` to `table`'s analytics table in one transaction.
+    pub async fn apply(&self, table: CapturedTable, batch: &TableBatch) -> Result<Applied, sqlx::Error> {
+        let (name, _) = target(table);
+        let mut tx = self.pool.begin().await?;
+        let mut applied = Applied::default();
+        if batch.reset {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {name}"))).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM cdc_deleted_keys WHERE table_name = $1").bind(name).execute(&mut *tx).await?;
+            let sources: Vec<String> = batch.offsets.iter().map(|o| o.source.clone()).collect();
+            sqlx::query("DELETE FROM materializer_offsets WHERE source = ANY($1)")
+                .bind(sources)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let mut pending: Vec<&KeyedChange> = Vec::new();
+        let mut newest_commit: Option<DateTime<Utc>> = None;
+        for change in &batch.changes {
+            match change {
+                TableChange::Keyed(keyed) => {
+                    if keyed.position > 0 {
+                        newest_commit = newest_commit.max(keyed.commit_time);
+                    }
+                    pending.push(keyed);
+                }
+                TableChange::Truncate { position } => {
+                    flush(&mut tx, table, &pending, &mut applied).await?;
+                    pending.clear();
+                    sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {name} WHERE source_lsn < $1")))
+                        .bind(position)
+                        .execute(&mut *tx)
+                        .await?;
+                    applied.truncates += 1;
+                }
+                TableChange::Ignored => {}
+            }
+        }
+        flush(&mut tx, table, &pending, &mut applied).await?;
+        write_failures(&mut tx, &batch.failures).await?;
+        applied.failures = batch.failures.len() as u64;
+        write_offsets(&mut tx, &batch.offsets).await?;
+        if let Some(commit) = newest_commit {
+            sqlx::query(
+                "INSERT INTO materializer_freshness (table_name, source_commit_at, arrived_at) \
+                 VALUES ($1, $2, clock_timestamp()) ON CONFLICT (table_name) DO UPDATE \
+                 SET source_commit_at = excluded.source_commit_at, arrived_at = excluded.arrived_at \
+                 WHERE materializer_freshness.source_commit_at <= excluded.source_commit_at",
+            )
+            .bind(name)
+            .bind(commit)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(applied)
+    }
+
+    /// Stored positions of the given sources, by (source, partition).
+    pub async fn offsets(&self, sources: &[String]) -> Result<HashMap<(String, i32), i64>, sqlx::Error> {
+        let rows = sqlx::query("SELECT source, partition, position FROM materializer_offsets WHERE source = ANY($1)")
+            .bind(sources.to_vec())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| Ok(((row.try_get("source")?, row.try_get("partition")?), row.try_get("position")?)))
+            .collect()
+    }
+}
+
+type Tx<'c> = sqlx::Transaction<'c, Postgres>;
+
+/// Applies the newest change per key among `pending`: deletes (with their markers), then upserts.
+async fn flush(
+    tx: &mut Tx<'_>,
+    table: CapturedTable,
+    pending: &[&KeyedChange],
+    applied: &mut Applied,
+) -> Result<(), sqlx::Error> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let mut newest: HashMap<Uuid, &KeyedChange> = HashMap::new();
+    for change in pending {
+        let keep = newest.get(&change.key).is_some_and(|current| current.position > change.position);
+        if !keep {
+            newest.insert(change.key, change);
+        }
+    }
+    let mut deletes: Vec<&KeyedChange> = Vec::new();
+    let mut upserts: Vec<(&KeyedChange, &TableRow)> = Vec::new();
+    for change in newest.values() {
+        match &change.kind {
+            ChangeKind::Delete => deletes.push(change),
+            ChangeKind::Upsert(row) => upserts.push((change, row)),
+        }
+    }
+    let (name, key) = target(table);
+    if !deletes.is_empty() {
+        let keys: Vec<Uuid> = deletes.iter().map(|c| c.key).collect();
+        let positions: Vec<i64> = deletes.iter().map(|c| c.position).collect();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {name} AS t USING unnest($1::uuid[], $2::int8[]) AS v(key, source_lsn) \
+             WHERE t.{key} = v.key AND t.source_lsn <= v.source_lsn"
+        )))
+        .bind(keys.clone())
+        .bind(positions.clone())
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO cdc_deleted_keys (table_name, key, source_lsn) \
+             SELECT $3, key, source_lsn FROM unnest($1::uuid[], $2::int8[]) AS v(key, source_lsn) \
+             ON CONFLICT (table_name, key) DO UPDATE \
+             SET source_lsn = greatest(cdc_deleted_keys.source_lsn, excluded.source_lsn), deleted_at = now()",
+        )
+        .bind(keys)
+        .bind(positions)
+        .bind(name)
+        .execute(&mut **tx)
+        .await?;
+        applied.deletes += deletes.len() as u64;
+    }
+    if !upserts.is_empty() {
+        let arrays = arrays(table, &upserts);
+        let (update, insert) = upsert_sql(table);
+        bind(sqlx::query(sqlx::AssertSqlSafe(update)), &arrays).execute(&mut **tx).await?;
+        bind(sqlx::query(sqlx::AssertSqlSafe(insert)), &arrays).execute(&mut **tx).await?;
+        applied.upserts += upserts.len() as u64;
+    }
+    Ok(())
+}
+
+async fn write_failures(tx: &mut Tx<'_>, failures: &[ParseFailure]) -> Result<(), sqlx::Error> {
+    if failures.is_empty() {
+        return Ok(());
+    }
+    let column = |f: fn(&ParseFailure) -> Option<String>| failures.iter().map(f).collect::<Vec<_>>();
+    sqlx::query(
+        "INSERT INTO cdc_parse_errors (source, position, reason, raw_key, raw_payload) \
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])",
+    )
+    .bind(column(|f| Some(f.source.clone())))
+    .bind(column(|f| Some(f.position.clone())))
+    .bind(column(|f| Some(f.reason.clone())))
+    .bind(column(|f| f.raw_key.clone()))
+    .bind(column(|f| f.raw_payload.clone()))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn write_offsets(tx: &mut Tx<'_>, offsets: &[Offset]) -> Result<(), sqlx::Error> {
+    if offsets.is_empty() {
+        return Ok(());
+    }
+    // One row per (source, partition), the furthest position: ON CONFLICT cannot touch a row twice.
+    let mut furthest: HashMap<(&str, i32), i64> = HashMap::new();
+    for offset in offsets {
+        let entry = furthest.entry((offset.source.as_str(), offset.partition)).or_insert(offset.position);
+        *entry = (*entry).max(offset.position);
+    }
+    let offsets: Vec<Offset> = furthest
+        .into_iter()
+        .map(|((source, partition), position)| Offset { source: source.to_owned(), partition, position })
+        .collect();
+    sqlx::query(
+        "INSERT INTO materializer_offsets (source, partition, position, updated_at) \
+         SELECT s, p, pos, now() FROM unnest($1::text[], $2::int4[], $3::int8[]) AS v(s, p, pos) \
+         ON CONFLICT (source, partition) DO UPDATE \
+         SET position = greatest(materializer_offsets.position, excluded.position), updated_at = now()",
+    )
+    .bind(offsets.iter().map(|o| o.source.clone()).collect::<Vec<_>>())
+    .bind(offsets.iter().map(|o| o.partition).collect::<Vec<_>>())
+    .bind(offsets.iter().map(|o| o.position).collect::<Vec<_>>())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
