@@ -71,6 +71,30 @@ pub enum TableRow {
     Inventory(InventoryRow),
 }
 
+impl TableRow {
+    /// Takes the values this row lacks (unchanged TOAST) from an older image of the same row.
+    pub fn fill_unavailable(&mut self, older: &TableRow) {
+        fn fill(newer: &mut Option<String>, older: &Option<String>) {
+            if newer.is_none() {
+                newer.clone_from(older);
+            }
+        }
+        match (self, older) {
+            (TableRow::Book(newer), TableRow::Book(older)) => {
+                fill(&mut newer.title, &older.title);
+                fill(&mut newer.author, &older.author);
+                fill(&mut newer.genre, &older.genre);
+                fill(&mut newer.isbn, &older.isbn);
+            }
+            (TableRow::Order(newer), TableRow::Order(older)) => {
+                fill(&mut newer.user_id, &older.user_id);
+                fill(&mut newer.status, &older.status);
+            }
+            _ => {}
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChangeKind {
     Upsert(TableRow),

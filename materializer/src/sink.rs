@@ -309,11 +309,25 @@ async fn flush(
     if pending.is_empty() {
         return Ok(());
     }
-    let mut newest: HashMap<Uuid, &KeyedChange> = HashMap::new();
+    // The newest change per key; an upsert missing unchanged-TOAST values takes them from an older upsert of the
+    // same batch (the stored row never saw that one).
+    let mut newest: HashMap<Uuid, KeyedChange> = HashMap::new();
     for change in pending {
-        let keep = newest.get(&change.key).is_some_and(|current| current.position > change.position);
-        if !keep {
-            newest.insert(change.key, change);
+        match newest.get_mut(&change.key) {
+            Some(current) if current.position > change.position => {
+                if let (ChangeKind::Upsert(newer), ChangeKind::Upsert(older)) = (&mut current.kind, &change.kind) {
+                    newer.fill_unavailable(older);
+                }
+            }
+            Some(current) => {
+                let older = std::mem::replace(current, (*change).clone());
+                if let (ChangeKind::Upsert(newer), ChangeKind::Upsert(older)) = (&mut current.kind, &older.kind) {
+                    newer.fill_unavailable(older);
+                }
+            }
+            None => {
+                newest.insert(change.key, (*change).clone());
+            }
         }
     }
     let mut deletes: Vec<&KeyedChange> = Vec::new();

@@ -48,12 +48,12 @@ async fn write_until(stop: Arc<AtomicBool>, ops: Arc<AtomicU64>, ecom: PgPool, i
         let book = |rng: &mut Rng| 1 + rng.next(9) as u32;
         let lines = [(book(&mut rng), 1 + rng.next(3) as i32), (book(&mut rng), 1)];
         orders.push(place_order(&ecom, &format!("user{}", rng.next(5)), &lines).await);
-        if n % 3 == 0 && !orders.is_empty() {
+        if n.is_multiple_of(3) && !orders.is_empty() {
             let order = &orders[rng.next(orders.len() as u64) as usize];
             let status = ["SHIPPED", "CANCELLED", "DELIVERED"][rng.next(3) as usize];
             exec(&ecom, &format!("UPDATE orders SET status = '{status}' WHERE id = '{order}'")).await;
         }
-        if n % 4 == 0 {
+        if n.is_multiple_of(4) {
             let sql = format!(
                 "UPDATE inventory SET quantity = quantity + {} WHERE book_id = '{}'",
                 rng.next(5),
@@ -61,12 +61,12 @@ async fn write_until(stop: Arc<AtomicBool>, ops: Arc<AtomicU64>, ecom: PgPool, i
             );
             exec(&inventory, &sql).await;
         }
-        if n % 7 == 0 {
+        if n.is_multiple_of(7) {
             let cents = 500 + rng.next(6000);
             let sql = format!("UPDATE books SET price = {cents} / 100.0 WHERE id = '{}'", seed_book(book(&mut rng)));
             exec(&ecom, &sql).await;
         }
-        if n % 11 == 0 && orders.len() > 1 {
+        if n.is_multiple_of(11) && orders.len() > 1 {
             let order = orders.swap_remove(rng.next(orders.len() as u64) as usize);
             exec(&ecom, &format!("DELETE FROM orders WHERE id = '{order}'")).await;
         }
