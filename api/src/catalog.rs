@@ -25,7 +25,7 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, Problem};
 use crate::http_cache::CachedJson;
-use crate::params::{IdPath, QueryParams};
+use crate::params::{IdPath, QueryParams, page_request};
 use crate::startup::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -164,18 +164,6 @@ impl CatalogCache {
 
 async fn render_page(page: Page<book::Model>) -> Result<CachedJson, ApiError> {
     CachedJson::render(&BookPage::try_from(page)?)
-}
-
-fn page_request(params: &QueryParams) -> Result<PageRequest, ApiError> {
-    let page = params.parse_or("page", 0u32, "a whole number from 0")?;
-    let size = params.parse_or("size", 20u32, "a whole number from 1 to 100")?;
-    PageRequest::new(page, size).map_err(|e| {
-        let name = match e {
-            bookstore_entities::types::PageError::Size => "size",
-            bookstore_entities::types::PageError::Page => "page",
-        };
-        ApiError::invalid_param(name, e)
-    })
 }
 
 /// Lists the catalog a page at a time.

@@ -7,11 +7,13 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 
+use crate::auth::Authenticator;
 use crate::config::{DatabaseArgs, DatabaseSource, GlobalArgs, ServeArgs};
 use crate::db::{DatabaseUrls, Databases, Service};
 use crate::embedded_pg::EmbeddedPostgres;
-use crate::startup::{AppState, router, serve, shutdown_signal};
+use crate::startup::{AppConfig, AppState, router, serve, shutdown_signal};
 use crate::telemetry;
+use bookstore_actors::CommerceConfig;
 
 #[derive(Parser, Debug)]
 #[command(name = "bookstore", version, about = "An online bookstore platform: shop, admin console and analytics.")]
@@ -127,11 +129,19 @@ async fn run_serve(args: &ServeArgs, urls: DatabaseUrls, embedded: bool) -> anyh
     let listener = TcpListener::bind(args.http_addr)
         .await
         .with_context(|| format!("cannot listen on BOOKSTORE_HTTP_ADDR={}", args.http_addr))?;
-    let (state, background) =
-        AppState::start(databases.clone(), &urls.ecom, crate::spa::locate(args.web_dir.clone())).await?;
+    let config = AppConfig {
+        ecom_url: urls.ecom.clone(),
+        web_dir: crate::spa::locate(args.web_dir.clone()),
+        commerce: CommerceConfig::default(),
+        // Until an issuer is configured (the identity work), no token verifies: protected routes answer 401.
+        auth: Authenticator::new("bookstore", "bookstore-api"),
+    };
+    let (state, background) = AppState::start(databases.clone(), config).await?;
+    let commerce = state.commerce.clone();
     tracing::info!(addr = %listener.local_addr()?, embedded, "bookstore is serving");
     let served = serve(listener, router(state), shutdown_signal()).await;
     drop(background);
+    commerce.shutdown().await;
     databases.close().await;
     served.context("serving HTTP")
 }

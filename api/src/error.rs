@@ -8,8 +8,10 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use bookstore_actors::{CommerceError, Shortage};
 use sea_orm::{DbErr, SqlErr};
 use serde::Serialize;
+use uuid::Uuid;
 
 /// The problem document of RFC 9457. `instance` is filled in by [`problem_instance`], which knows the request path.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -25,6 +27,10 @@ pub struct Problem {
     /// For 422: each parameter or field that was rejected, and why.
     #[serde(rename = "invalid-params", skip_serializing_if = "Vec::is_empty")]
     pub invalid_params: Vec<InvalidParam>,
+    /// Further members a kind of problem defines (e.g. `books` for insufficient stock).
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -36,9 +42,25 @@ pub struct InvalidParam {
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
     NotFound(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("invalid parameter {name}: {reason}")]
     InvalidParam { name: String, reason: String },
+    /// Several fields of a request body are invalid: each is listed.
+    #[error("invalid fields: {0:?}")]
+    Validation(Vec<InvalidParam>),
+    /// The request is well-formed but the shop cannot do it (an empty cart, a negative stock result).
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("not enough stock")]
+    InsufficientStock(Vec<Shortage>),
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -59,6 +81,13 @@ impl ApiError {
     /// A copy for each of several waiters on one failed load (the cache shares one error among them).
     pub fn duplicate(&self) -> Self {
         match self {
+            ApiError::BadRequest(detail) => ApiError::BadRequest(detail.clone()),
+            ApiError::Unauthorized(detail) => ApiError::Unauthorized(detail.clone()),
+            ApiError::Forbidden(detail) => ApiError::Forbidden(detail.clone()),
+            ApiError::UnsupportedMediaType(detail) => ApiError::UnsupportedMediaType(detail.clone()),
+            ApiError::Validation(fields) => ApiError::Validation(fields.clone()),
+            ApiError::Unprocessable(detail) => ApiError::Unprocessable(detail.clone()),
+            ApiError::InsufficientStock(books) => ApiError::InsufficientStock(books.clone()),
             ApiError::NotFound(detail) => ApiError::NotFound(detail.clone()),
             ApiError::InvalidParam { name, reason } => {
                 ApiError::InvalidParam { name: name.clone(), reason: reason.clone() }
@@ -71,6 +100,44 @@ impl ApiError {
 
     fn problem(&self) -> Problem {
         let (status, kind, title, detail) = match self {
+            ApiError::BadRequest(detail) => {
+                (StatusCode::BAD_REQUEST, "/problems/bad-request", "Bad Request", detail.clone())
+            }
+            ApiError::Unauthorized(detail) => {
+                (StatusCode::UNAUTHORIZED, "/problems/unauthorized", "Unauthorized", detail.clone())
+            }
+            ApiError::Forbidden(detail) => (StatusCode::FORBIDDEN, "/problems/forbidden", "Forbidden", detail.clone()),
+            ApiError::UnsupportedMediaType(detail) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "/problems/unsupported-media-type",
+                "Unsupported Media Type",
+                detail.clone(),
+            ),
+            ApiError::Validation(fields) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "/problems/validation",
+                "Invalid Request",
+                format!(
+                    "Invalid: {}.",
+                    fields.iter().map(|f| format!("`{}` {}", f.name, f.reason)).collect::<Vec<_>>().join("; ")
+                ),
+            ),
+            ApiError::Unprocessable(detail) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "/problems/unprocessable", "Unprocessable Request", detail.clone())
+            }
+            ApiError::InsufficientStock(books) => (
+                StatusCode::CONFLICT,
+                "/problems/insufficient-stock",
+                "Insufficient Stock",
+                format!(
+                    "Not enough stock for: {}.",
+                    books
+                        .iter()
+                        .map(|b| format!("{} ({} wanted, {} available)", b.title, b.requested, b.available))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            ),
             ApiError::NotFound(detail) => (StatusCode::NOT_FOUND, "/problems/not-found", "Not Found", detail.clone()),
             ApiError::InvalidParam { name, reason } => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -93,9 +160,45 @@ impl ApiError {
             ApiError::InvalidParam { name, reason } => {
                 vec![InvalidParam { name: name.clone(), reason: reason.clone() }]
             }
+            ApiError::Validation(fields) => fields.clone(),
             _ => Vec::new(),
         };
-        Problem { kind, title, status: status.as_u16(), detail, instance: None, invalid_params }
+        let mut extensions = serde_json::Map::new();
+        if let ApiError::InsufficientStock(books) = self {
+            let books = books
+                .iter()
+                .map(|b| {
+                    serde_json::json!({"bookId": b.book_id, "title": b.title, "requested": b.requested, "available": b.available})
+                })
+                .collect();
+            extensions.insert("books".to_owned(), serde_json::Value::Array(books));
+        }
+        Problem { kind, title, status: status.as_u16(), detail, instance: None, invalid_params, extensions }
+    }
+}
+
+impl From<CommerceError> for ApiError {
+    fn from(err: CommerceError) -> Self {
+        match err {
+            CommerceError::EmptyCart => ApiError::Unprocessable("The cart is empty.".to_owned()),
+            CommerceError::InsufficientStock(books) => ApiError::InsufficientStock(books),
+            CommerceError::UnknownBook => ApiError::invalid_param("bookId", "names no book in the catalog"),
+            CommerceError::TooMany => {
+                ApiError::invalid_param("quantity", "would make the line hold more than 99 copies")
+            }
+            CommerceError::NoSuchItem => ApiError::not_found("There is no such item in your cart."),
+            CommerceError::BooksGone(ids) => ApiError::Conflict(format!(
+                "Some books in the cart are no longer sold ({}); remove them and try again.",
+                ids.iter().map(Uuid::to_string).collect::<Vec<_>>().join(", ")
+            )),
+            CommerceError::Unavailable(cause) => {
+                tracing::warn!(%cause, "shop unavailable");
+                ApiError::Unavailable(
+                    "The shop cannot complete this right now; nothing was charged. Try again shortly.".to_owned(),
+                )
+            }
+            CommerceError::Internal(cause) => ApiError::Internal(anyhow::anyhow!(cause)),
+        }
     }
 }
 
@@ -110,31 +213,11 @@ impl From<DbErr> for ApiError {
             }
             _ => {}
         }
-        if is_unavailable(&err) {
+        if bookstore_entities::repo::is_unavailable(&err) {
             tracing::warn!(error = %err, "database unavailable");
             return ApiError::Unavailable("A database is unavailable; try again shortly.".to_owned());
         }
         ApiError::Internal(err.into())
-    }
-}
-
-/// Whether a database error means "the database is not there right now" (503) rather than a bug (500): no
-/// connection, a dropped connection, or PostgreSQL saying it is shutting down or the database does not exist.
-fn is_unavailable(err: &DbErr) -> bool {
-    use sea_orm::RuntimeErr;
-    use sea_orm::sqlx::Error as Sqlx;
-    let runtime = match err {
-        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => return true,
-        DbErr::Exec(runtime) | DbErr::Query(runtime) => runtime,
-        _ => return false,
-    };
-    let RuntimeErr::SqlxError(sqlx) = runtime else { return false };
-    match sqlx.as_ref() {
-        Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
-        Sqlx::Database(db) => db.code().is_some_and(|code| {
-            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "3D000")
-        }),
-        _ => false,
     }
 }
 
@@ -143,7 +226,11 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(cause) = &self {
             tracing::error!(error = ?cause, "request failed");
         }
-        self.problem().into_response()
+        let mut response = self.problem().into_response();
+        if matches!(self, ApiError::Unauthorized(_)) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
     }
 }
 
@@ -191,6 +278,7 @@ pub async fn method_not_allowed(request: Request) -> Response {
         detail: format!("{} is not allowed on {}.", request.method(), request.uri().path()),
         instance: None,
         invalid_params: Vec::new(),
+        extensions: serde_json::Map::new(),
     }
     .into_response()
 }

@@ -4,6 +4,8 @@
 //! `bookstore-actors`) own mutable shop state. This crate wires them together: configuration, the embedded
 //! PostgreSQL runtime, the router with its middleware, and the process lifecycle (start-up, graceful shutdown).
 
+pub mod admin;
+pub mod auth;
 pub mod catalog;
 pub mod cli;
 pub mod config;
@@ -13,6 +15,7 @@ pub mod error;
 pub mod http_cache;
 pub mod ops;
 pub mod params;
+pub mod shop;
 pub mod spa;
 pub mod startup;
 pub mod stock;

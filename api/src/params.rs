@@ -3,8 +3,11 @@
 
 use std::str::FromStr;
 
-use axum::extract::{FromRequestParts, Path, RawQuery};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, RawQuery, Request};
 use axum::http::request::Parts;
+use bookstore_entities::types::PageRequest;
+use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -77,4 +80,50 @@ pub fn uuid_list(name: &str, raw: &str, max: usize) -> Result<Vec<Uuid>, ApiErro
         }
     }
     Ok(ids)
+}
+
+/// A JSON request body. Malformed JSON is 400, a missing `Content-Type: application/json` 415, and a well-formed
+/// body with wrong or missing fields 422 naming the field.
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(request, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(JsonRejection::JsonDataError(err)) => {
+                // "Failed to deserialize the JSON body into the target type: quantity: invalid value…"
+                let text = err.body_text();
+                let detail = text.split_once("target type: ").map_or(text.as_str(), |(_, d)| d);
+                let missing = detail.strip_prefix("missing field `").and_then(|rest| rest.split_once('`'));
+                let (field, reason) = match detail.split_once(": ") {
+                    _ if missing.is_some() => {
+                        (missing.map(|(f, _)| f).unwrap_or("body").to_owned(), "is required".to_owned())
+                    }
+                    Some((field, reason)) if !field.contains(' ') => (field.to_owned(), reason.to_owned()),
+                    _ => ("body".to_owned(), detail.to_owned()),
+                };
+                let reason = reason.split(" at line ").next().unwrap_or(&reason).to_owned();
+                Err(ApiError::invalid_param(field, reason))
+            }
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType(
+                "Send the body as JSON with `Content-Type: application/json`.".to_owned(),
+            )),
+            Err(other) => Err(ApiError::BadRequest(format!("The body is not valid JSON: {}", other.body_text()))),
+        }
+    }
+}
+
+/// `page` (from 0) and `size` (1 to 100, default 20) of a listing.
+pub fn page_request(params: &QueryParams) -> Result<PageRequest, ApiError> {
+    let page = params.parse_or("page", 0u32, "a whole number from 0")?;
+    let size = params.parse_or("size", 20u32, "a whole number from 1 to 100")?;
+    PageRequest::new(page, size).map_err(|e| {
+        let name = match e {
+            bookstore_entities::types::PageError::Size => "size",
+            bookstore_entities::types::PageError::Page => "page",
+        };
+        ApiError::invalid_param(name, e)
+    })
 }

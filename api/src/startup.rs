@@ -6,8 +6,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
+use axum::extract::FromRef;
 use axum::middleware;
+use bookstore_actors::{Commerce, CommerceConfig};
 use bookstore_entities::repo::catalog::CatalogRepo;
+use bookstore_entities::repo::order::OrderRepo;
 use bookstore_entities::repo::stock::StockRepo;
 use sea_orm::sqlx::postgres::PgListener;
 use tokio::net::TcpListener;
@@ -18,37 +21,59 @@ use tracing::Level;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::auth::Authenticator;
 use crate::catalog::{self, CatalogCache};
 use crate::db::Databases;
 use crate::error;
-use crate::{ops, spa, stock};
+use crate::{admin, ops, shop, spa, stock};
 
 /// What handlers share. Cheap to clone: every field is a handle.
 #[derive(Clone)]
 pub struct AppState {
     pub catalog: CatalogRepo,
     pub stock: StockRepo,
+    pub orders: OrderRepo,
     pub cache: CatalogCache,
+    pub commerce: Commerce,
+    pub auth: Authenticator,
     pub databases: Databases,
     /// The built web app served at `/`, if any.
     pub web_dir: Option<PathBuf>,
 }
 
+impl FromRef<AppState> for Authenticator {
+    fn from_ref(state: &AppState) -> Self {
+        state.auth.clone()
+    }
+}
+
+/// What the application needs besides its databases.
+#[derive(Clone)]
+pub struct AppConfig {
+    /// The ecom database URL, for the catalog-change listener.
+    pub ecom_url: String,
+    pub web_dir: Option<PathBuf>,
+    pub commerce: CommerceConfig,
+    pub auth: Authenticator,
+}
+
 impl AppState {
     /// The state, plus the background tasks that keep it fresh (the catalog-change listener on `ecom_url`).
-    pub async fn start(
-        databases: Databases,
-        ecom_url: &str,
-        web_dir: Option<PathBuf>,
-    ) -> anyhow::Result<(Self, BackgroundTasks)> {
+    pub async fn start(databases: Databases, config: AppConfig) -> anyhow::Result<(Self, BackgroundTasks)> {
+        let commerce = Commerce::start(databases.ecom.clone(), databases.inventory.clone(), config.commerce)
+            .await
+            .map_err(|e| anyhow::anyhow!("starting the shop's actors: {e}"))?;
         let state = Self {
             catalog: CatalogRepo::new(databases.ecom.clone()),
             stock: StockRepo::new(databases.inventory.clone()),
+            orders: OrderRepo::new(databases.ecom.clone()),
             cache: CatalogCache::default(),
+            commerce,
+            auth: config.auth,
             databases,
-            web_dir,
+            web_dir: config.web_dir,
         };
-        let listener = PgListener::connect(ecom_url).await.context("listening for catalog changes")?;
+        let listener = PgListener::connect(&config.ecom_url).await.context("listening for catalog changes")?;
         let follower = tokio::spawn(state.cache.clone().follow_changes(listener));
         Ok((state, BackgroundTasks(vec![follower])))
     }
@@ -68,13 +93,39 @@ impl Drop for BackgroundTasks {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Bookstore API", description = "Catalog, stock, carts, checkout, orders, admin console and analytics."),
-    tags((name = "catalog", description = "Public book catalog"), (name = "stock", description = "Public stock levels"))
+    tags(
+        (name = "catalog", description = "Public book catalog"),
+        (name = "stock", description = "Public stock levels"),
+        (name = "cart", description = "The signed-in shopper's cart"),
+        (name = "orders", description = "Checkout and the shopper's orders"),
+        (name = "admin", description = "The admin console"),
+    ),
+    modifiers(&BearerAuth)
 )]
 struct ApiDoc;
 
+/// Declares the `bearer` security scheme the protected operations name.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
 /// The feature routers merged, and the OpenAPI document generated from their handlers.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(catalog::router()).merge(stock::router()).split_for_parts()
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(catalog::router())
+        .merge(stock::router())
+        .merge(shop::router())
+        .merge(admin::router())
+        .split_for_parts()
 }
 
 /// The whole application.

@@ -65,6 +65,80 @@ impl<'de> Deserialize<'de> for Money {
     }
 }
 
+/// How many copies of one book a cart line or order line holds: 1 to 99.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
+#[schema(value_type = i32, minimum = 1, maximum = 99)]
+pub struct Quantity(i32);
+
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("must be a whole number from {min} to {max}", min = Quantity::MIN, max = Quantity::MAX)]
+pub struct QuantityError;
+
+impl Quantity {
+    pub const MIN: i32 = 1;
+    pub const MAX: i32 = 99;
+
+    pub fn new(value: i64) -> Result<Self, QuantityError> {
+        i32::try_from(value).ok().filter(|v| (Self::MIN..=Self::MAX).contains(v)).map(Self).ok_or(QuantityError)
+    }
+
+    pub fn get(self) -> i32 {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Quantity {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = i64::deserialize(deserializer)?;
+        Self::new(value).map_err(serde::de::Error::custom)
+    }
+}
+
+/// An ISBN-10 or ISBN-13 with a valid check digit, kept as written (hyphens allowed).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+#[schema(value_type = String, example = "978-1449373320")]
+pub struct Isbn(String);
+
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("must be an ISBN-10 or ISBN-13 with a valid check digit")]
+pub struct IsbnError;
+
+impl Isbn {
+    pub fn parse(raw: &str) -> Result<Self, IsbnError> {
+        let written = raw.trim();
+        if written.is_empty() || !written.chars().all(|c| c.is_ascii_digit() || c == '-' || c == 'X' || c == 'x') {
+            return Err(IsbnError);
+        }
+        let compact: Vec<char> = written.chars().filter(|c| *c != '-').map(|c| c.to_ascii_uppercase()).collect();
+        let valid = match compact.len() {
+            13 => {
+                let digits: Option<Vec<u32>> = compact.iter().map(|c| c.to_digit(10)).collect();
+                digits.is_some_and(|d| {
+                    d.iter().enumerate().map(|(i, v)| v * if i % 2 == 0 { 1 } else { 3 }).sum::<u32>() % 10 == 0
+                })
+            }
+            10 => {
+                let values: Option<Vec<u32>> = compact
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| if i == 9 && *c == 'X' { Some(10) } else { c.to_digit(10) })
+                    .collect();
+                values.is_some_and(|v| v.iter().enumerate().map(|(i, d)| (10 - i as u32) * d).sum::<u32>() % 11 == 0)
+            }
+            _ => false,
+        };
+        if valid && !written.starts_with('-') && !written.ends_with('-') {
+            Ok(Self(written.to_ascii_uppercase()))
+        } else {
+            Err(IsbnError)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Which page of a listing to return: `page` counts from 0, `size` is 1 to [`PageRequest::MAX_SIZE`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PageRequest {
@@ -150,6 +224,26 @@ mod tests {
         assert!(money("1.100").is_ok(), "trailing zeros are not extra precision");
         assert!(serde_json::from_str::<Money>("-3").is_err());
         assert_eq!(serde_json::from_str::<Money>("39.99").unwrap(), money("39.99").unwrap());
+    }
+
+    #[test]
+    fn quantity_is_one_to_ninety_nine() {
+        assert!(Quantity::new(0).is_err());
+        assert!(Quantity::new(100).is_err());
+        assert!(Quantity::new(i64::from(i32::MAX) + 1).is_err());
+        assert_eq!(Quantity::new(99).unwrap().get(), 99);
+        assert!(serde_json::from_str::<Quantity>("-1").is_err());
+        assert!(serde_json::from_str::<Quantity>("2.5").is_err());
+    }
+
+    #[test]
+    fn isbn_check_digits() {
+        for good in ["978-0135957059", "9781449373320", "0-306-40615-2", "0-8044-2957-X"] {
+            assert!(Isbn::parse(good).is_ok(), "{good}");
+        }
+        for bad in ["978-0135957058", "12345", "", "978-01359570599", "abc", "-9781449373320"] {
+            assert_eq!(Isbn::parse(bad), Err(IsbnError), "{bad}");
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@ use axum::Router;
 use axum::routing::get;
 use bookstore_api::AppState;
 
-use crate::helpers::{assert_problem, spawn_app, spawn_app_with};
+use crate::helpers::{Options, assert_problem, spawn, spawn_app};
 
 #[tokio::test]
 async fn unknown_routes_are_404_problems() {
@@ -31,7 +31,7 @@ async fn boom(uri: axum::http::Uri) -> &'static str {
 #[tokio::test]
 async fn a_panicking_handler_is_a_500_problem_without_internals() {
     let routes: Router<AppState> = Router::new().route("/boom", get(boom));
-    let app = spawn_app_with(routes, None).await;
+    let app = spawn(Options { extra: routes, ..Default::default() }).await;
     let response = app.get("/boom").await;
     let problem = assert_problem(response, 500).await;
     let text = problem.to_string();

@@ -7,8 +7,10 @@
 use std::time::Duration;
 
 use axum::Router;
+use bookstore_actors::{Commerce, CommerceConfig};
+use bookstore_api::auth::Authenticator;
 use bookstore_api::db::{DatabaseUrls, Databases};
-use bookstore_api::startup::{AppState, BackgroundTasks, build, serve};
+use bookstore_api::startup::{AppConfig, AppState, BackgroundTasks, build, serve};
 use bookstore_migration::{
     ANALYTICS, AnalyticsMigrator, ECOM, EcomMigrator, INVENTORY, InventoryMigrator, SqlMigration,
 };
@@ -143,6 +145,8 @@ pub struct TestApp {
     /// Direct connections for arranging data and checking results (the API has no write endpoints for some).
     pub ecom: DatabaseConnection,
     pub inventory: DatabaseConnection,
+    /// The shop's actors (fault-injection tests crash them; crash-healing tests sweep).
+    pub commerce: Commerce,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     _background: BackgroundTasks,
 }
@@ -161,6 +165,83 @@ impl TestApp {
         let status = response.status();
         (status, response.json().await.unwrap_or(serde_json::Value::Null))
     }
+
+    /// Requests as a signed-in user (`sub` = `user`) with these roles.
+    pub fn as_user(&self, user: &str, roles: &[&str]) -> Session<'_> {
+        Session { app: self, token: token(user, roles) }
+    }
+
+    pub fn shopper(&self, user: &str) -> Session<'_> {
+        self.as_user(user, &["customer"])
+    }
+
+    pub fn admin(&self) -> Session<'_> {
+        self.as_user("admin1", &["customer", "admin"])
+    }
+
+    /// One SQL value (the first column of the first row) from the inventory database.
+    pub async fn inventory_value(&self, sql: &str) -> i64 {
+        scalar(&self.inventory, sql).await
+    }
+
+    pub async fn ecom_value(&self, sql: &str) -> i64 {
+        scalar(&self.ecom, sql).await
+    }
+}
+
+async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), format!("SELECT ({sql})::bigint AS v")))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .unwrap();
+    row.try_get::<i64>("", "v").unwrap()
+}
+
+/// A signed-in client.
+pub struct Session<'a> {
+    pub app: &'a TestApp,
+    pub token: String,
+}
+
+impl Session<'_> {
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.app.client.request(method, self.app.url(path)).bearer_auth(&self.token)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.request(reqwest::Method::GET, path).send().await.unwrap()
+    }
+
+    pub async fn json(&self, method: reqwest::Method, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.request(method, path).json(&body).send().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.json(reqwest::Method::POST, path, body).await
+    }
+
+    pub async fn put(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.json(reqwest::Method::PUT, path, body).await
+    }
+
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        self.request(reqwest::Method::DELETE, path).send().await.unwrap()
+    }
+
+    pub async fn checkout(&self, key: Option<&str>) -> reqwest::Response {
+        let mut request = self.request(reqwest::Method::POST, "/ecom/checkout");
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Puts `quantity` copies of seed book `n` in the cart.
+    pub async fn add_seed(&self, n: u32, quantity: i32) {
+        let response = self.post("/ecom/cart", serde_json::json!({"bookId": seed_id(n), "quantity": quantity})).await;
+        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+    }
 }
 
 impl Drop for TestApp {
@@ -171,16 +252,73 @@ impl Drop for TestApp {
     }
 }
 
-pub async fn spawn_app() -> TestApp {
-    spawn_app_with(Router::new(), None).await
+/// How a test wants its application.
+pub struct Options {
+    /// Extra routes under the real middleware stack (to reach failure paths).
+    pub extra: Router<AppState>,
+    pub web_dir: Option<std::path::PathBuf>,
+    pub commerce: CommerceConfig,
 }
 
-/// The application with extra routes under the real middleware stack, serving the web app in `web_dir`.
-pub async fn spawn_app_with(extra: Router<AppState>, web_dir: Option<std::path::PathBuf>) -> TestApp {
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            extra: Router::new(),
+            web_dir: None,
+            // Tests sweep explicitly; the timer stays out of their way.
+            commerce: CommerceConfig {
+                sweep_interval: Duration::from_secs(3600),
+                sweep_grace: Duration::ZERO,
+                ..Default::default()
+            },
+        }
+    }
+}
+
+pub const ISSUER: &str = "https://issuer.test";
+pub const AUDIENCE: &str = "bookstore-api";
+const SIGNING_KEY: &[u8] = include_bytes!("../fixtures/test-signing-key.pem");
+const VERIFYING_KEY: &[u8] = include_bytes!("../fixtures/test-signing-key.pub.pem");
+
+/// An RS256 token from the test issuer for `sub` with these roles, valid for 15 minutes.
+pub fn token(sub: &str, roles: &[&str]) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let claims = serde_json::json!({
+        "iss": ISSUER, "aud": AUDIENCE, "sub": sub, "iat": now, "nbf": now, "exp": now + 900,
+        "preferred_username": sub, "roles": roles,
+    });
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some("test-key".to_owned());
+    jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_rsa_pem(SIGNING_KEY).unwrap()).unwrap()
+}
+
+pub fn test_authenticator() -> Authenticator {
+    let auth = Authenticator::new(ISSUER, AUDIENCE);
+    auth.add_key(
+        "test-key",
+        jsonwebtoken::DecodingKey::from_rsa_pem(VERIFYING_KEY).unwrap(),
+        jsonwebtoken::Algorithm::RS256,
+    );
+    auth
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn(Options::default()).await
+}
+
+pub async fn spawn(options: Options) -> TestApp {
     bookstore_api::telemetry::init(bookstore_api::telemetry::LogFormat::Pretty);
     let databases = TestDatabases::create().await;
     let pools = Databases::connect(&databases.urls).await.expect("test databases reachable");
-    let (state, background) = AppState::start(pools, &databases.urls.ecom, web_dir).await.expect("application starts");
+    let config = AppConfig {
+        ecom_url: databases.urls.ecom.clone(),
+        web_dir: options.web_dir,
+        commerce: options.commerce,
+        auth: test_authenticator(),
+    };
+    let extra = options.extra;
+    let (state, background) = AppState::start(pools, config).await.expect("application starts");
+    let commerce = state.commerce.clone();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -193,6 +331,7 @@ pub async fn spawn_app_with(extra: Router<AppState>, web_dir: Option<std::path::
         ecom: Database::connect(&databases.urls.ecom).await.unwrap(),
         inventory: Database::connect(&databases.urls.inventory).await.unwrap(),
         databases,
+        commerce,
         shutdown: Some(tx),
         _background: background,
     }

@@ -3,9 +3,11 @@
 
 mod helpers;
 
+mod admin;
 mod catalog;
 mod cli;
 mod errors;
 mod ops;
+mod shop;
 mod spa;
 mod stock;

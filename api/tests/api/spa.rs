@@ -1,8 +1,6 @@
 //! The web app served by the same binary, with SPA fallback routing that never swallows API paths.
 
-use axum::Router;
-
-use crate::helpers::{assert_problem, spawn_app_with};
+use crate::helpers::{Options, assert_problem, spawn};
 
 #[tokio::test]
 async fn pages_get_the_app_and_assets_are_immutable() {
@@ -10,7 +8,7 @@ async fn pages_get_the_app_and_assets_are_immutable() {
     std::fs::write(web.path().join("index.html"), "<!doctype html><title>Bookstore</title>").unwrap();
     std::fs::create_dir(web.path().join("assets")).unwrap();
     std::fs::write(web.path().join("assets/app-1a2b.js"), "console.log('shop')").unwrap();
-    let app = spawn_app_with(Router::new(), Some(web.path().to_path_buf())).await;
+    let app = spawn(Options { web_dir: Some(web.path().to_path_buf()), ..Default::default() }).await;
 
     for page in ["/", "/books/00000000-0000-0000-0000-000000000001", "/orders", "/admin/books/new", "/no-such-page"] {
         let response = app.get(page).await;

@@ -3,8 +3,12 @@
 use std::fmt;
 use std::str::FromStr;
 
+use sea_orm::ActiveValue::{NotSet, Set, Unchanged};
 use sea_orm::sea_query::{Expr, Order};
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use thiserror::Error;
 use uuid::Uuid;
 
@@ -128,7 +132,44 @@ impl SearchText {
 const SEARCH_DOCUMENT: &str =
     r"lower(title || E'\x1f' || author || E'\x1f' || genre || E'\x1f' || isbn || E'\x1f' || replace(isbn, '-', ''))";
 
-/// Reads of the catalog. Cheap to clone: the connection is a pool handle.
+/// A book as an admin writes it; validated by the caller (the admin console's request types).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BookInput {
+    pub title: String,
+    pub author: String,
+    pub price: rust_decimal::Decimal,
+    pub description: String,
+    pub cover_url: Option<String>,
+    pub isbn: String,
+    pub genre: String,
+    pub published_year: Option<i32>,
+}
+
+#[derive(Debug, Error)]
+pub enum WriteError {
+    #[error("another book already has this ISBN")]
+    DuplicateIsbn,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+#[derive(Debug, Error)]
+pub enum DeleteError {
+    #[error("the book has been ordered")]
+    HasOrders,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+fn write_error(err: DbErr) -> WriteError {
+    if super::sql_state(&err).as_deref() == Some(super::UNIQUE_VIOLATION) {
+        WriteError::DuplicateIsbn
+    } else {
+        WriteError::Db(err)
+    }
+}
+
+/// Reads and admin writes of the catalog. Cheap to clone: the connection is a pool handle.
 #[derive(Clone, Debug)]
 pub struct CatalogRepo {
     db: DatabaseConnection,
@@ -170,6 +211,55 @@ impl CatalogRepo {
 
     pub async fn get(&self, id: Uuid) -> Result<Option<book::Model>, DbErr> {
         book::Entity::find_by_id(id).one(&self.db).await
+    }
+
+    /// The books with these ids that exist (any order).
+    pub async fn many(&self, ids: &[Uuid]) -> Result<Vec<book::Model>, DbErr> {
+        book::Entity::find().filter(book::Column::Id.is_in(ids.iter().copied())).all(&self.db).await
+    }
+
+    pub async fn create(&self, input: BookInput) -> Result<book::Model, WriteError> {
+        let row = book::ActiveModel { id: Set(Uuid::new_v4()), ..active(input) };
+        book::Entity::insert(row).exec_with_returning(&self.db).await.map_err(write_error)
+    }
+
+    /// Replaces a book's fields; `None` when there is no such book. Returns the book before and after.
+    pub async fn update(&self, id: Uuid, input: BookInput) -> Result<Option<(book::Model, book::Model)>, WriteError> {
+        let Some(before) = self.get(id).await? else { return Ok(None) };
+        let row = book::ActiveModel { id: Unchanged(id), ..active(input) };
+        let after = row.update(&self.db).await.map_err(|e| match e {
+            DbErr::RecordNotUpdated => WriteError::Db(e),
+            other => write_error(other),
+        })?;
+        Ok(Some((before, after)))
+    }
+
+    /// Deletes a book that was never ordered; `None` when there is no such book.
+    pub async fn delete(&self, id: Uuid) -> Result<Option<book::Model>, DeleteError> {
+        let Some(book) = self.get(id).await? else { return Ok(None) };
+        match book::Entity::delete_by_id(id).exec(&self.db).await {
+            Ok(_) => Ok(Some(book)),
+            Err(err) if super::sql_state(&err).as_deref() == Some(super::FOREIGN_KEY_VIOLATION) => {
+                Err(DeleteError::HasOrders)
+            }
+            Err(err) => Err(DeleteError::Db(err)),
+        }
+    }
+}
+
+fn active(input: BookInput) -> book::ActiveModel {
+    book::ActiveModel {
+        id: NotSet,
+        title: Set(input.title),
+        author: Set(input.author),
+        price: Set(input.price),
+        description: Set(input.description),
+        cover_url: Set(input.cover_url),
+        isbn: Set(input.isbn),
+        genre: Set(input.genre),
+        published_year: Set(input.published_year),
+        created_at: NotSet,
+        updated_at: NotSet,
     }
 }
 

@@ -1,0 +1,389 @@
+//! The admin console (role `admin`): books, orders and stock. Every write leaves an `audit` log line saying who
+//! did what, with the record before and after.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bookstore_entities::repo::catalog::{BookInput, DeleteError, WriteError};
+use bookstore_entities::repo::stock::StockChange;
+use bookstore_entities::types::{Isbn, Money};
+use chrono::Datelike;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::auth::Admin;
+use crate::catalog::{Book, BookPage};
+use crate::error::{ApiError, InvalidParam, Problem};
+use crate::params::{Body, IdPath, QueryParams, page_request};
+use crate::shop::{Order, OrderPage, order_page};
+use crate::startup::AppState;
+use crate::stock::Stock;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_books, create_book))
+        .routes(routes!(get_book, update_book, delete_book))
+        .routes(routes!(list_orders))
+        .routes(routes!(get_order))
+        .routes(routes!(list_stock))
+        .routes(routes!(set_stock))
+        .routes(routes!(adjust_stock))
+}
+
+/// A book as an admin sends it. Every field is checked and every problem reported at once.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BookRequest {
+    pub title: Option<String>,
+    pub author: Option<String>,
+    #[schema(value_type = Option<f64>)]
+    pub price: Option<Decimal>,
+    pub description: Option<String>,
+    pub cover_url: Option<String>,
+    pub isbn: Option<String>,
+    pub genre: Option<String>,
+    pub published_year: Option<i32>,
+    /// Units in stock for a new book (0 to 1 000 000); only on create.
+    pub initial_stock: Option<i64>,
+}
+
+const MAX_PRICE: Decimal = Decimal::from_parts(99_999_999, 0, 0, false, 0);
+const MAX_INITIAL_STOCK: i64 = 1_000_000;
+
+/// Collects every problem with a request instead of stopping at the first.
+#[derive(Default)]
+struct Checks(Vec<InvalidParam>);
+
+impl Checks {
+    fn fail(&mut self, name: &str, reason: impl Into<String>) {
+        self.0.push(InvalidParam { name: name.to_owned(), reason: reason.into() });
+    }
+
+    /// A trimmed text field: required or not, at most `max` characters.
+    fn text(&mut self, name: &str, value: Option<String>, required: bool, max: usize) -> String {
+        let value = value.map(|v| v.trim().to_owned()).unwrap_or_default();
+        if required && value.is_empty() {
+            self.fail(name, "is required");
+        } else if value.chars().count() > max {
+            self.fail(name, format!("must be at most {max} characters"));
+        }
+        value
+    }
+}
+
+impl BookRequest {
+    fn validate(self, creating: bool) -> Result<(BookInput, i32), ApiError> {
+        let mut checks = Checks::default();
+        let title = checks.text("title", self.title, true, 300);
+        let author = checks.text("author", self.author, true, 300);
+        let description = checks.text("description", self.description, false, 10_000);
+        let genre = checks.text("genre", self.genre, false, 100);
+        let cover_url = checks.text("coverUrl", self.cover_url, false, 2_000);
+        let web_url = cover_url.starts_with("https://") || cover_url.starts_with("http://");
+        if !cover_url.is_empty() && !web_url {
+            checks.fail("coverUrl", "must be an http(s) URL");
+        }
+        let isbn_text = checks.text("isbn", self.isbn, true, 17);
+        let isbn = match Isbn::parse(&isbn_text) {
+            Ok(isbn) => isbn.as_str().to_owned(),
+            Err(err) if !isbn_text.is_empty() => {
+                checks.fail("isbn", err.to_string());
+                String::new()
+            }
+            Err(_) => String::new(),
+        };
+        let price = match self.price.map(Money::new) {
+            None => {
+                checks.fail("price", "is required");
+                Decimal::ZERO
+            }
+            Some(Err(err)) => {
+                checks.fail("price", err.to_string());
+                Decimal::ZERO
+            }
+            Some(Ok(money)) if money.amount() > MAX_PRICE => {
+                checks.fail("price", "must be below 100 000 000");
+                Decimal::ZERO
+            }
+            Some(Ok(money)) => money.amount(),
+        };
+        let latest_year = chrono::Utc::now().year() + 1;
+        if let Some(year) = self.published_year
+            && !(1000..=latest_year).contains(&year)
+        {
+            checks.fail("publishedYear", format!("must be between 1000 and {latest_year}"));
+        }
+        let initial_stock = match (creating, self.initial_stock) {
+            (_, None) => 0,
+            (true, Some(units)) if (0..=MAX_INITIAL_STOCK).contains(&units) => units as i32,
+            (true, Some(_)) => {
+                checks.fail("initialStock", format!("must be between 0 and {MAX_INITIAL_STOCK}"));
+                0
+            }
+            (false, Some(_)) => {
+                checks.fail("initialStock", "can only be given on create; change stock with the stock endpoints");
+                0
+            }
+        };
+        if !checks.0.is_empty() {
+            return Err(ApiError::Validation(checks.0));
+        }
+        let cover_url = if cover_url.is_empty() { None } else { Some(cover_url) };
+        let input = BookInput {
+            title,
+            author,
+            price,
+            description,
+            cover_url,
+            isbn,
+            genre,
+            published_year: self.published_year,
+        };
+        Ok((input, initial_stock))
+    }
+}
+
+fn write_error(err: WriteError) -> ApiError {
+    match err {
+        WriteError::DuplicateIsbn => ApiError::Validation(vec![InvalidParam {
+            name: "isbn".to_owned(),
+            reason: "is already used by another book".to_owned(),
+        }]),
+        WriteError::Db(err) => err.into(),
+    }
+}
+
+/// All books, a page at a time (same as the catalog, for the console).
+#[utoipa::path(get, path = "/ecom/admin/books", tag = "admin", security(("bearer" = [])),
+    params(("page" = Option<u32>, Query), ("size" = Option<u32>, Query)),
+    responses((status = 200, body = BookPage), (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_books(
+    State(state): State<AppState>,
+    _admin: Admin,
+    params: QueryParams,
+) -> Result<Json<BookPage>, ApiError> {
+    let page = state.catalog.list(Default::default(), page_request(&params)?).await?;
+    Ok(Json(BookPage::try_from(page)?))
+}
+
+/// Adds a book and its stock row (`initialStock` units).
+#[utoipa::path(post, path = "/ecom/admin/books", tag = "admin", security(("bearer" = [])), request_body = BookRequest,
+    responses(
+        (status = 201, body = Book),
+        (status = 422, body = Problem, description = "Each invalid field is listed", content_type = "application/problem+json"),
+    ))]
+pub async fn create_book(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Body(request): Body<BookRequest>,
+) -> Result<Response, ApiError> {
+    let (input, initial_stock) = request.validate(true)?;
+    let book = state.catalog.create(input).await.map_err(write_error)?;
+    if let Err(err) = state.stock.create(book.id, initial_stock).await {
+        // No book without a stock row (an upstream bug): undo the book.
+        tracing::error!(book = %book.id, error = %err, "creating the stock row failed; removing the new book");
+        let _ = state.catalog.delete(book.id).await;
+        state.cache.invalidate();
+        return Err(err.into());
+    }
+    state.cache.invalidate();
+    tracing::info!(target: "audit", who = admin.display(), action = "book.create", book = %book.id, after = ?book, initial_stock);
+    let location =
+        HeaderValue::from_str(&format!("/ecom/admin/books/{}", book.id)).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(Book::try_from(book)?)).into_response())
+}
+
+#[utoipa::path(get, path = "/ecom/admin/books/{id}", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = Book), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_book(
+    State(state): State<AppState>,
+    _admin: Admin,
+    IdPath(id): IdPath,
+) -> Result<Json<Book>, ApiError> {
+    let book = state.catalog.get(id).await?.ok_or_else(|| ApiError::not_found(format!("There is no book {id}.")))?;
+    Ok(Json(Book::try_from(book)?))
+}
+
+/// Replaces a book's fields.
+#[utoipa::path(put, path = "/ecom/admin/books/{id}", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    request_body = BookRequest,
+    responses(
+        (status = 200, body = Book),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn update_book(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    IdPath(id): IdPath,
+    Body(request): Body<BookRequest>,
+) -> Result<Json<Book>, ApiError> {
+    let (input, _) = request.validate(false)?;
+    let (before, after) = state
+        .catalog
+        .update(id, input)
+        .await
+        .map_err(write_error)?
+        .ok_or_else(|| ApiError::not_found(format!("There is no book {id}.")))?;
+    state.cache.invalidate();
+    tracing::info!(target: "audit", who = admin.display(), action = "book.update", book = %id, ?before, ?after);
+    Ok(Json(Book::try_from(after)?))
+}
+
+/// Deletes a book that was never ordered (and its stock row). A book with orders is 409.
+#[utoipa::path(delete, path = "/ecom/admin/books/{id}", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses(
+        (status = 204),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, description = "The book has orders", content_type = "application/problem+json"),
+    ))]
+pub async fn delete_book(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    IdPath(id): IdPath,
+) -> Result<StatusCode, ApiError> {
+    let book = match state.catalog.delete(id).await {
+        Ok(Some(book)) => book,
+        Ok(None) => return Err(ApiError::not_found(format!("There is no book {id}."))),
+        Err(DeleteError::HasOrders) => {
+            return Err(ApiError::Conflict("This book has orders, so it cannot be deleted.".to_owned()));
+        }
+        Err(DeleteError::Db(err)) => return Err(err.into()),
+    };
+    state.cache.invalidate();
+    if let Err(err) = state.stock.delete(id).await {
+        tracing::warn!(book = %id, error = %err, "the book is gone but its stock row could not be removed");
+    }
+    tracing::info!(target: "audit", who = admin.display(), action = "book.delete", book = %id, before = ?book);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Every order, newest first, with its lines.
+#[utoipa::path(get, path = "/ecom/admin/orders", tag = "admin", security(("bearer" = [])),
+    params(("page" = Option<u32>, Query), ("size" = Option<u32>, Query)), responses((status = 200, body = OrderPage)))]
+pub async fn list_orders(
+    State(state): State<AppState>,
+    _admin: Admin,
+    params: QueryParams,
+) -> Result<Json<OrderPage>, ApiError> {
+    Ok(Json(order_page(state.orders.page(None, page_request(&params)?).await?)?))
+}
+
+#[utoipa::path(get, path = "/ecom/admin/orders/{id}", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = Order), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_order(
+    State(state): State<AppState>,
+    _admin: Admin,
+    IdPath(id): IdPath,
+) -> Result<Json<Order>, ApiError> {
+    let order = state.orders.get(id).await?.ok_or_else(|| ApiError::not_found(format!("There is no order {id}.")))?;
+    Ok(Json(Order::try_from(order)?))
+}
+
+/// A page of stock rows (snake_case, as everything under `/inven`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StockPage {
+    pub content: Vec<Stock>,
+    pub total_elements: u64,
+    pub total_pages: u64,
+    pub number: u32,
+    pub size: u32,
+}
+
+#[utoipa::path(get, path = "/inven/admin/stock", tag = "admin", security(("bearer" = [])),
+    params(("page" = Option<u32>, Query), ("size" = Option<u32>, Query)), responses((status = 200, body = StockPage)))]
+pub async fn list_stock(
+    State(state): State<AppState>,
+    _admin: Admin,
+    params: QueryParams,
+) -> Result<Json<StockPage>, ApiError> {
+    let page = state.stock.page(page_request(&params)?).await?;
+    Ok(Json(StockPage {
+        total_elements: page.total,
+        total_pages: page.total_pages(),
+        number: page.request.page(),
+        size: page.request.size(),
+        content: page.items.into_iter().map(Stock::from).collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetStock {
+    /// Units on hand, at least what checkouts currently hold.
+    pub quantity: i32,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustStock {
+    /// Units to add (negative removes).
+    pub delta: i32,
+}
+
+fn stock_change(
+    admin: &crate::auth::User,
+    action: &str,
+    book_id: Uuid,
+    change: StockChange,
+) -> Result<Json<Stock>, ApiError> {
+    match change {
+        StockChange::Changed { before, after } => {
+            tracing::info!(target: "audit", who = admin.display(), action, book = %book_id,
+                before_quantity = before.quantity, after_quantity = after.quantity, reserved = after.reserved);
+            Ok(Json(Stock::from(after)))
+        }
+        StockChange::BelowReserved { reserved } => Err(ApiError::Conflict(format!(
+            "Checkouts in progress hold {reserved} units of this book; the quantity cannot go below that."
+        ))),
+        StockChange::Negative { quantity } => {
+            Err(ApiError::Unprocessable(format!("That would leave {quantity} units; stock cannot be negative.")))
+        }
+        StockChange::NotFound => Err(ApiError::not_found(format!("There is no stock record for book {book_id}."))),
+    }
+}
+
+/// Sets the units on hand; below what checkouts hold is 409 (reservations are never silently reset).
+#[utoipa::path(put, path = "/inven/admin/stock/{book_id}", tag = "admin", security(("bearer" = [])), params(("book_id" = Uuid, Path)),
+    request_body = SetStock,
+    responses(
+        (status = 200, body = Stock),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn set_stock(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    IdPath(book_id): IdPath,
+    Body(request): Body<SetStock>,
+) -> Result<Json<Stock>, ApiError> {
+    if request.quantity < 0 {
+        return Err(ApiError::invalid_param("quantity", "must be 0 or more"));
+    }
+    let change = state.commerce.stock().set(book_id, request.quantity).await?;
+    stock_change(&admin, "stock.set", book_id, change)
+}
+
+/// Adds (or with a negative delta removes) units; a negative result is 422.
+#[utoipa::path(post, path = "/inven/admin/stock/{book_id}/adjust", tag = "admin", security(("bearer" = [])),
+    params(("book_id" = Uuid, Path)), request_body = AdjustStock,
+    responses(
+        (status = 200, body = Stock),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn adjust_stock(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    IdPath(book_id): IdPath,
+    Body(request): Body<AdjustStock>,
+) -> Result<Json<Stock>, ApiError> {
+    let change = state.commerce.stock().adjust(book_id, request.delta).await?;
+    stock_change(&admin, "stock.adjust", book_id, change)
+}

@@ -1,0 +1,184 @@
+//! Who is calling: a bearer JWT, verified on every protected route against the issuer's signing keys, and the
+//! roles it grants. There is no "trusted upstream" path: a request without a valid token is 401, a valid token
+//! without the role is 403.
+//!
+//! Keys are pinned to their algorithm (RS256 for the issuers we accept): a token that names another algorithm for
+//! a known key id is rejected, so `alg: none` and HS/RS confusion cannot work.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::header;
+use axum::http::request::Parts;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+use serde::Deserialize;
+
+use crate::error::ApiError;
+
+/// The roles this platform knows; others in a token are ignored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Customer,
+    Admin,
+}
+
+/// A verified caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    /// The token's `sub`: stable, and what carts and orders are keyed by.
+    pub id: String,
+    pub username: Option<String>,
+    pub roles: Vec<Role>,
+}
+
+impl User {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// For logs: the name when the token has one.
+    pub fn display(&self) -> &str {
+        self.username.as_deref().unwrap_or(&self.id)
+    }
+}
+
+#[derive(Deserialize)]
+struct Claims {
+    sub: String,
+    preferred_username: Option<String>,
+    #[serde(default)]
+    roles: Vec<String>,
+    /// Keycloak puts realm roles here.
+    realm_access: Option<RealmAccess>,
+}
+
+#[derive(Deserialize)]
+struct RealmAccess {
+    #[serde(default)]
+    roles: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("the token names no key id")]
+    MissingKeyId,
+    #[error("the token is signed with an unknown key")]
+    UnknownKey,
+    #[error("the token's algorithm does not match its key")]
+    WrongAlgorithm,
+    #[error("the token is invalid: {0}")]
+    Invalid(#[from] jsonwebtoken::errors::Error),
+}
+
+/// Verifies tokens of one issuer for one audience. Cheap to clone.
+#[derive(Clone)]
+pub struct Authenticator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    issuer: String,
+    audience: String,
+    keys: RwLock<HashMap<String, (DecodingKey, Algorithm)>>,
+}
+
+impl Authenticator {
+    /// Allowed clock skew for `exp` and `nbf`, in seconds.
+    const LEEWAY: u64 = 30;
+
+    pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
+        Self { inner: Arc::new(Inner { issuer: issuer.into(), audience: audience.into(), keys: RwLock::default() }) }
+    }
+
+    /// Trusts `key` for tokens whose header names `kid`, with exactly this algorithm.
+    pub fn add_key(&self, kid: impl Into<String>, key: DecodingKey, algorithm: Algorithm) {
+        if let Ok(mut keys) = self.inner.keys.write() {
+            keys.insert(kid.into(), (key, algorithm));
+        }
+    }
+
+    pub fn verify(&self, token: &str) -> Result<User, AuthError> {
+        let header = decode_header(token)?;
+        let kid = header.kid.ok_or(AuthError::MissingKeyId)?;
+        let keys = self.inner.keys.read().map_err(|_| AuthError::UnknownKey)?;
+        let (key, algorithm) = keys.get(&kid).ok_or(AuthError::UnknownKey)?;
+        if header.alg != *algorithm {
+            return Err(AuthError::WrongAlgorithm);
+        }
+        let mut validation = Validation::new(*algorithm);
+        validation.set_issuer(&[&self.inner.issuer]);
+        validation.set_audience(&[&self.inner.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = Self::LEEWAY;
+        let claims = decode::<Claims>(token, key, &validation)?.claims;
+        let granted = claims.roles.iter().chain(claims.realm_access.iter().flat_map(|r| r.roles.iter()));
+        let mut roles = Vec::new();
+        for name in granted {
+            let role = match name.as_str() {
+                "customer" => Role::Customer,
+                "admin" => Role::Admin,
+                _ => continue,
+            };
+            if !roles.contains(&role) {
+                roles.push(role);
+            }
+        }
+        Ok(User { id: claims.sub, username: claims.preferred_username, roles })
+    }
+}
+
+fn authenticate(parts: &Parts, auth: &Authenticator) -> Result<User, ApiError> {
+    let value = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::Unauthorized("Sign in: this needs a bearer token.".to_owned()))?;
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .ok_or_else(|| ApiError::Unauthorized("The Authorization header must be `Bearer <token>`.".to_owned()))?;
+    auth.verify(token.trim()).map_err(|err| {
+        tracing::debug!(error = %err, "rejected token");
+        ApiError::Unauthorized("The bearer token is invalid or expired.".to_owned())
+    })
+}
+
+/// A signed-in shopper (role `customer`).
+pub struct Shopper(pub User);
+
+/// A signed-in admin (role `admin`).
+pub struct Admin(pub User);
+
+impl<S> FromRequestParts<S> for Shopper
+where
+    Authenticator: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let user = authenticate(parts, &Authenticator::from_ref(state))?;
+        if !user.has(Role::Customer) {
+            return Err(ApiError::Forbidden("This needs the customer role.".to_owned()));
+        }
+        Ok(Self(user))
+    }
+}
+
+impl<S> FromRequestParts<S> for Admin
+where
+    Authenticator: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let user = authenticate(parts, &Authenticator::from_ref(state))?;
+        if !user.has(Role::Admin) {
+            return Err(ApiError::Forbidden("This needs the admin role.".to_owned()));
+        }
+        Ok(Self(user))
+    }
+}

@@ -1,0 +1,288 @@
+//! The shopper's endpoints: the cart, checkout and order history. Handlers parse and answer; the shopper's
+//! CartSession actor (through [`bookstore_actors::Commerce`]) owns the cart and runs the checkout.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bookstore_actors::CheckoutOutcome;
+use bookstore_entities::repo::cart::CartLine;
+use bookstore_entities::repo::order::OrderRecord;
+use bookstore_entities::types::{Money, Quantity};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::auth::Shopper;
+use crate::catalog::Book;
+use crate::error::{ApiError, Problem};
+use crate::params::{Body, IdPath, QueryParams, page_request};
+use crate::startup::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_cart, add_to_cart))
+        .routes(routes!(set_cart_item, remove_cart_item))
+        .routes(routes!(checkout))
+        .routes(routes!(my_orders))
+        .routes(routes!(my_order))
+}
+
+/// A cart line with the book it holds.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CartItem {
+    pub id: Uuid,
+    pub book_id: Uuid,
+    pub book: Book,
+    pub quantity: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AddToCart {
+    pub book_id: Uuid,
+    /// 1 to 99 (default 1).
+    #[serde(default = "one")]
+    pub quantity: Quantity,
+}
+
+fn one() -> Quantity {
+    Quantity::new(1).unwrap_or_else(|_| unreachable!("1 is a valid quantity"))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetQuantity {
+    /// 1 to 99.
+    pub quantity: Quantity,
+}
+
+/// An order line at the price paid.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderItem {
+    pub book_id: Uuid,
+    pub title: String,
+    pub quantity: i32,
+    pub price_at_purchase: Money,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Order {
+    pub id: Uuid,
+    pub user_id: String,
+    pub total: Money,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub items: Vec<OrderItem>,
+}
+
+impl TryFrom<OrderRecord> for Order {
+    type Error = ApiError;
+
+    fn try_from(order: OrderRecord) -> Result<Self, ApiError> {
+        let money =
+            |amount| Money::new(amount).map_err(|e| ApiError::Internal(anyhow::anyhow!("order {}: {e}", order.id)));
+        Ok(Self {
+            id: order.id,
+            total: money(order.total)?,
+            status: order.status.clone(),
+            created_at: order.created_at.with_timezone(&Utc),
+            items: order
+                .items
+                .iter()
+                .map(|i| {
+                    Ok(OrderItem {
+                        book_id: i.book_id,
+                        title: i.title.clone(),
+                        quantity: i.quantity,
+                        price_at_purchase: money(i.price_at_purchase)?,
+                    })
+                })
+                .collect::<Result<_, ApiError>>()?,
+            user_id: order.user_id,
+        })
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderPage {
+    pub content: Vec<Order>,
+    pub total_elements: u64,
+    pub total_pages: u64,
+    pub number: u32,
+    pub size: u32,
+}
+
+async fn cart_items(state: &AppState, lines: Vec<CartLine>) -> Result<Vec<CartItem>, ApiError> {
+    let ids: Vec<Uuid> = lines.iter().map(|l| l.book_id).collect();
+    let mut books: HashMap<Uuid, Book> = state
+        .catalog
+        .many(&ids)
+        .await?
+        .into_iter()
+        .map(|b| Ok((b.id, Book::try_from(b)?)))
+        .collect::<Result<_, ApiError>>()?;
+    Ok(lines
+        .into_iter()
+        .filter_map(|line| {
+            // A line whose book was deleted meanwhile disappears with it (ON DELETE CASCADE).
+            let book = books.remove(&line.book_id)?;
+            Some(CartItem {
+                id: line.id,
+                book_id: line.book_id,
+                book,
+                quantity: line.quantity,
+                created_at: line.created_at.with_timezone(&Utc),
+            })
+        })
+        .collect())
+}
+
+/// The shopper's cart.
+#[utoipa::path(get, path = "/ecom/cart", tag = "cart", security(("bearer" = [])),
+    responses((status = 200, body = Vec<CartItem>), (status = 401, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_cart(State(state): State<AppState>, Shopper(user): Shopper) -> Result<Json<Vec<CartItem>>, ApiError> {
+    let lines = state.commerce.carts().lines(&user.id).await?;
+    Ok(Json(cart_items(&state, lines).await?))
+}
+
+/// Adds copies of a book; adding a book already in the cart adds to its line.
+#[utoipa::path(post, path = "/ecom/cart", tag = "cart", security(("bearer" = [])), request_body = AddToCart,
+    responses(
+        (status = 201, body = CartItem),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn add_to_cart(
+    State(state): State<AppState>,
+    Shopper(user): Shopper,
+    Body(request): Body<AddToCart>,
+) -> Result<(StatusCode, Json<CartItem>), ApiError> {
+    let line = state.commerce.carts().add(&user.id, request.book_id, request.quantity).await?;
+    let item = cart_items(&state, vec![line])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::invalid_param("bookId", "names no book in the catalog"))?;
+    Ok((StatusCode::CREATED, Json(item)))
+}
+
+/// Sets how many copies a cart line holds.
+#[utoipa::path(put, path = "/ecom/cart/{itemId}", tag = "cart", security(("bearer" = [])), request_body = SetQuantity,
+    params(("itemId" = Uuid, Path, description = "The cart line's id")),
+    responses(
+        (status = 200, body = CartItem),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn set_cart_item(
+    State(state): State<AppState>,
+    Shopper(user): Shopper,
+    IdPath(item_id): IdPath,
+    Body(request): Body<SetQuantity>,
+) -> Result<Json<CartItem>, ApiError> {
+    let line = state.commerce.carts().set(&user.id, item_id, request.quantity).await?;
+    let item = cart_items(&state, vec![line])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::not_found("There is no such item in your cart."))?;
+    Ok(Json(item))
+}
+
+/// Removes a cart line.
+#[utoipa::path(delete, path = "/ecom/cart/{itemId}", tag = "cart", security(("bearer" = [])),
+    params(("itemId" = Uuid, Path, description = "The cart line's id")),
+    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn remove_cart_item(
+    State(state): State<AppState>,
+    Shopper(user): Shopper,
+    IdPath(item_id): IdPath,
+) -> Result<StatusCode, ApiError> {
+    state.commerce.carts().remove(&user.id, item_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The header a client sets so a retried checkout returns the first order instead of making a second.
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get(IDEMPOTENCY_KEY) else { return Ok(None) };
+    let key = value.to_str().map_err(|_| ApiError::invalid_param("Idempotency-Key", "must be visible ASCII"))?.trim();
+    if key.is_empty() || key.len() > 64 || !key.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(ApiError::invalid_param("Idempotency-Key", "must be 1 to 64 visible ASCII characters"));
+    }
+    Ok(Some(key.to_owned()))
+}
+
+/// Buys everything in the cart: 201 with the new order, or 200 with the order an earlier request with the same
+/// `Idempotency-Key` made.
+#[utoipa::path(post, path = "/ecom/checkout", tag = "orders", security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 64 characters; a retry with the same key returns the same order")),
+    responses(
+        (status = 201, body = Order),
+        (status = 200, body = Order, description = "Replay of an earlier checkout with the same key"),
+        (status = 409, body = Problem, description = "Not enough stock (the problem lists the books)", content_type = "application/problem+json"),
+        (status = 422, body = Problem, description = "Empty cart", content_type = "application/problem+json"),
+        (status = 503, body = Problem, description = "Inventory unavailable; nothing was charged", content_type = "application/problem+json"),
+    ))]
+pub async fn checkout(
+    State(state): State<AppState>,
+    Shopper(user): Shopper,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let (status, order) = match state.commerce.carts().checkout(&user.id, key.as_deref()).await? {
+        CheckoutOutcome::Created(order) => (StatusCode::CREATED, order),
+        CheckoutOutcome::Replayed(order) => (StatusCode::OK, order),
+    };
+    let order = Order::try_from(order)?;
+    let location =
+        HeaderValue::from_str(&format!("/ecom/orders/{}", order.id)).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok((status, [(header::LOCATION, location)], Json(order)).into_response())
+}
+
+/// The shopper's orders, newest first.
+#[utoipa::path(get, path = "/ecom/orders", tag = "orders", security(("bearer" = [])),
+    params(("page" = Option<u32>, Query), ("size" = Option<u32>, Query)),
+    responses((status = 200, body = OrderPage), (status = 401, body = Problem, content_type = "application/problem+json")))]
+pub async fn my_orders(
+    State(state): State<AppState>,
+    Shopper(user): Shopper,
+    params: QueryParams,
+) -> Result<Json<OrderPage>, ApiError> {
+    let page = state.orders.page(Some(&user.id), page_request(&params)?).await?;
+    Ok(Json(order_page(page)?))
+}
+
+pub fn order_page(page: bookstore_entities::types::Page<OrderRecord>) -> Result<OrderPage, ApiError> {
+    Ok(OrderPage {
+        total_elements: page.total,
+        total_pages: page.total_pages(),
+        number: page.request.page(),
+        size: page.request.size(),
+        content: page.items.into_iter().map(Order::try_from).collect::<Result<_, _>>()?,
+    })
+}
+
+/// One of the shopper's orders; another shopper's order is 404.
+#[utoipa::path(get, path = "/ecom/orders/{id}", tag = "orders", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Order), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn my_order(
+    State(state): State<AppState>,
+    Shopper(user): Shopper,
+    IdPath(id): IdPath,
+) -> Result<Json<Order>, ApiError> {
+    match state.orders.get(id).await? {
+        Some(order) if order.user_id == user.id => Ok(Json(Order::try_from(order)?)),
+        _ => Err(ApiError::not_found(format!("You have no order {id}."))),
+    }
+}

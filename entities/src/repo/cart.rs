@@ -1,0 +1,93 @@
+//! Cart lines in the ecom database (`cart_items`). The CartSession actor is the only caller: it writes through
+//! here on every change so a restarted actor, or another replica, rebuilds the same cart.
+
+use sea_orm::prelude::DateTimeWithTimeZone;
+use sea_orm::{DatabaseConnection, DbBackend, DbErr, FromQueryResult, Statement};
+use thiserror::Error;
+use uuid::Uuid;
+
+use super::{CHECK_VIOLATION, FOREIGN_KEY_VIOLATION, sql_state};
+use crate::types::Quantity;
+
+#[derive(Clone, Debug, PartialEq, Eq, FromQueryResult)]
+pub struct CartLine {
+    pub id: Uuid,
+    pub book_id: Uuid,
+    pub quantity: i32,
+    pub created_at: DateTimeWithTimeZone,
+}
+
+#[derive(Debug, Error)]
+pub enum AddError {
+    #[error("no such book")]
+    UnknownBook,
+    #[error("a cart line holds at most {} copies", Quantity::MAX)]
+    TooMany,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+const COLUMNS: &str = "id, book_id, quantity, created_at";
+
+#[derive(Clone, Debug)]
+pub struct CartRepo {
+    db: DatabaseConnection,
+}
+
+impl CartRepo {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    pub async fn lines(&self, user: &str) -> Result<Vec<CartLine>, DbErr> {
+        let sql = format!("SELECT {COLUMNS} FROM cart_items WHERE user_id = $1 ORDER BY created_at, id");
+        CartLine::find_by_statement(Statement::from_sql_and_values(DbBackend::Postgres, sql, [user.into()]))
+            .all(&self.db)
+            .await
+    }
+
+    /// Adds copies of a book: a new line, or more copies on the existing line (one atomic statement).
+    pub async fn add(&self, user: &str, book_id: Uuid, quantity: Quantity) -> Result<CartLine, AddError> {
+        let sql = format!(
+            "INSERT INTO cart_items (user_id, book_id, quantity) VALUES ($1, $2, $3)
+             ON CONFLICT (user_id, book_id) DO UPDATE SET quantity = cart_items.quantity + EXCLUDED.quantity
+             RETURNING {COLUMNS}"
+        );
+        let statement = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            [user.into(), book_id.into(), quantity.get().into()],
+        );
+        match CartLine::find_by_statement(statement).one(&self.db).await {
+            Ok(Some(line)) => Ok(line),
+            Ok(None) => Err(AddError::Db(DbErr::RecordNotInserted)),
+            Err(err) => Err(match sql_state(&err).as_deref() {
+                Some(FOREIGN_KEY_VIOLATION) => AddError::UnknownBook,
+                Some(CHECK_VIOLATION) => AddError::TooMany,
+                _ => AddError::Db(err),
+            }),
+        }
+    }
+
+    /// Sets a line's quantity; `None` when the user has no such line.
+    pub async fn set(&self, user: &str, item_id: Uuid, quantity: Quantity) -> Result<Option<CartLine>, DbErr> {
+        let sql = format!("UPDATE cart_items SET quantity = $3 WHERE id = $1 AND user_id = $2 RETURNING {COLUMNS}");
+        let statement = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            [item_id.into(), user.into(), quantity.get().into()],
+        );
+        CartLine::find_by_statement(statement).one(&self.db).await
+    }
+
+    /// Removes a line; `false` when the user has no such line.
+    pub async fn remove(&self, user: &str, item_id: Uuid) -> Result<bool, DbErr> {
+        use sea_orm::ConnectionTrait;
+        let statement = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "DELETE FROM cart_items WHERE id = $1 AND user_id = $2",
+            [item_id.into(), user.into()],
+        );
+        Ok(self.db.execute_raw(statement).await?.rows_affected() == 1)
+    }
+}

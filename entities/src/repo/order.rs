@@ -1,0 +1,252 @@
+//! Orders in the ecom database. Placing an order is one transaction: the order, its lines at today's prices, the
+//! `order.created` outbox event and the removal of the bought cart lines commit together or not at all.
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+use sea_orm::prelude::DateTimeWithTimeZone;
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, FromQueryResult, Statement, TransactionTrait, Value,
+};
+use thiserror::Error;
+use uuid::Uuid;
+
+use super::{UNIQUE_VIOLATION, id_list, sql_state};
+use crate::types::{Page, PageRequest};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderLine {
+    pub book_id: Uuid,
+    pub title: String,
+    pub quantity: i32,
+    pub price_at_purchase: Decimal,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderRecord {
+    pub id: Uuid,
+    pub user_id: String,
+    pub total: Decimal,
+    pub status: String,
+    pub created_at: DateTimeWithTimeZone,
+    pub items: Vec<OrderLine>,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct OrderRow {
+    id: Uuid,
+    user_id: String,
+    total: Decimal,
+    status: String,
+    created_at: DateTimeWithTimeZone,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct LineRow {
+    order_id: Uuid,
+    book_id: Uuid,
+    title: String,
+    quantity: i32,
+    price_at_purchase: Decimal,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct PriceRow {
+    id: Uuid,
+    price: Decimal,
+}
+
+/// What a checkout asks to record: the order id (the saga's id, also on its reservations) and the lines.
+#[derive(Clone, Debug)]
+pub struct NewOrder<'a> {
+    pub id: Uuid,
+    pub user_id: &'a str,
+    pub idempotency_key: Option<&'a str>,
+    pub lines: &'a [(Uuid, i32)],
+}
+
+#[derive(Debug, Error)]
+pub enum PlaceError {
+    #[error("this idempotency key already has an order")]
+    DuplicateKey,
+    #[error("books no longer in the catalog: {0:?}")]
+    MissingBooks(Vec<Uuid>),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+const ORDER_COLUMNS: &str = "id, user_id, total, status, created_at";
+
+fn statement(sql: impl Into<String>, values: impl IntoIterator<Item = Value>) -> Statement {
+    Statement::from_sql_and_values(DbBackend::Postgres, sql.into(), values)
+}
+
+#[derive(Clone, Debug)]
+pub struct OrderRepo {
+    db: DatabaseConnection,
+}
+
+impl OrderRepo {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    pub async fn place(&self, order: &NewOrder<'_>) -> Result<OrderRecord, PlaceError> {
+        let txn = self.db.begin().await?;
+        let ids = id_list(order.lines.iter().map(|(id, _)| *id));
+        // FOR SHARE: the prices read here cannot change, nor the books vanish, until the order commits.
+        let prices: HashMap<Uuid, Decimal> = PriceRow::find_by_statement(statement(
+            "SELECT id, price FROM books WHERE id = ANY(string_to_array($1, ',')::uuid[]) FOR SHARE",
+            [ids.clone().into()],
+        ))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|row| (row.id, row.price))
+        .collect();
+        let missing: Vec<Uuid> = order.lines.iter().map(|(id, _)| *id).filter(|id| !prices.contains_key(id)).collect();
+        if !missing.is_empty() {
+            return Err(PlaceError::MissingBooks(missing));
+        }
+        let total: Decimal = order.lines.iter().map(|(id, q)| prices[id] * Decimal::from(*q)).sum();
+
+        let inserted = txn
+            .execute_raw(statement(
+                "INSERT INTO orders (id, user_id, total, status, idempotency_key) VALUES ($1, $2, $3, 'CONFIRMED', $4)",
+                [order.id.into(), order.user_id.into(), total.into(), order.idempotency_key.map(str::to_owned).into()],
+            ))
+            .await;
+        if let Err(err) = inserted {
+            return Err(if sql_state(&err).as_deref() == Some(UNIQUE_VIOLATION) {
+                PlaceError::DuplicateKey
+            } else {
+                PlaceError::Db(err)
+            });
+        }
+        for (book_id, quantity) in order.lines {
+            txn.execute_raw(statement(
+                "INSERT INTO order_items (order_id, book_id, quantity, price_at_purchase) VALUES ($1, $2, $3, $4)",
+                [order.id.into(), (*book_id).into(), (*quantity).into(), prices[book_id].into()],
+            ))
+            .await?;
+        }
+        let payload = serde_json::json!({
+            "orderId": order.id,
+            "userId": order.user_id,
+            "total": total.to_string(),
+            "items": order.lines.iter().map(|(id, q)| serde_json::json!({
+                "bookId": id, "quantity": q, "priceAtPurchase": prices[id].to_string()
+            })).collect::<Vec<_>>(),
+        });
+        txn.execute_raw(statement(
+            "INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload) VALUES ('order', $1, 'order.created', $2)",
+            [order.id.into(), payload.into()],
+        ))
+        .await?;
+        txn.execute_raw(statement(
+            "DELETE FROM cart_items WHERE user_id = $1 AND book_id = ANY(string_to_array($2, ',')::uuid[])",
+            [order.user_id.into(), ids.into()],
+        ))
+        .await?;
+        txn.commit().await?;
+        self.get(order.id).await?.ok_or(PlaceError::Db(DbErr::RecordNotFound(format!("order {}", order.id))))
+    }
+
+    pub async fn get(&self, id: Uuid) -> Result<Option<OrderRecord>, DbErr> {
+        let row = OrderRow::find_by_statement(statement(
+            format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"),
+            [id.into()],
+        ))
+        .one(&self.db)
+        .await?;
+        Ok(self.with_lines(row.into_iter().collect()).await?.pop())
+    }
+
+    pub async fn find_by_key(&self, user_id: &str, key: &str) -> Result<Option<OrderRecord>, DbErr> {
+        let row = OrderRow::find_by_statement(statement(
+            format!("SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = $1 AND idempotency_key = $2"),
+            [user_id.into(), key.into()],
+        ))
+        .one(&self.db)
+        .await?;
+        Ok(self.with_lines(row.into_iter().collect()).await?.pop())
+    }
+
+    /// Orders newest first: one user's, or everyone's when `user_id` is `None` (admin).
+    pub async fn page(&self, user_id: Option<&str>, request: PageRequest) -> Result<Page<OrderRecord>, DbErr> {
+        let (filter, values): (&str, Vec<Value>) = match user_id {
+            Some(user) => ("WHERE user_id = $1", vec![user.into()]),
+            None => ("", vec![]),
+        };
+        let total = self
+            .db
+            .query_one_raw(statement(format!("SELECT count(*) AS n FROM orders {filter}"), values.clone()))
+            .await?
+            .map(|row| row.try_get::<i64>("", "n"))
+            .transpose()?
+            .unwrap_or(0);
+        let rows = OrderRow::find_by_statement(statement(
+            format!(
+                "SELECT {ORDER_COLUMNS} FROM orders {filter} ORDER BY created_at DESC, id DESC LIMIT {} OFFSET {}",
+                request.size(),
+                request.offset()
+            ),
+            values,
+        ))
+        .all(&self.db)
+        .await?;
+        Ok(Page { items: self.with_lines(rows).await?, total: u64::try_from(total).unwrap_or(0), request })
+    }
+
+    /// Which of these order ids exist (the reservation sweeper asks: did that checkout's order commit?).
+    pub async fn existing(&self, ids: &[Uuid]) -> Result<Vec<Uuid>, DbErr> {
+        #[derive(FromQueryResult)]
+        struct Id {
+            id: Uuid,
+        }
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = Id::find_by_statement(statement(
+            "SELECT id FROM orders WHERE id = ANY(string_to_array($1, ',')::uuid[])",
+            [id_list(ids.iter().copied()).into()],
+        ))
+        .all(&self.db)
+        .await?;
+        Ok(rows.into_iter().map(|r| r.id).collect())
+    }
+
+    async fn with_lines(&self, rows: Vec<OrderRow>) -> Result<Vec<OrderRecord>, DbErr> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let lines = LineRow::find_by_statement(statement(
+            "SELECT i.order_id, i.book_id, b.title, i.quantity, i.price_at_purchase
+             FROM order_items i JOIN books b ON b.id = i.book_id
+             WHERE i.order_id = ANY(string_to_array($1, ',')::uuid[]) ORDER BY b.title, i.book_id",
+            [id_list(rows.iter().map(|r| r.id)).into()],
+        ))
+        .all(&self.db)
+        .await?;
+        let mut by_order: HashMap<Uuid, Vec<OrderLine>> = HashMap::new();
+        for l in lines {
+            by_order.entry(l.order_id).or_default().push(OrderLine {
+                book_id: l.book_id,
+                title: l.title,
+                quantity: l.quantity,
+                price_at_purchase: l.price_at_purchase,
+            });
+        }
+        Ok(rows
+            .into_iter()
+            .map(|r| OrderRecord {
+                items: by_order.remove(&r.id).unwrap_or_default(),
+                id: r.id,
+                user_id: r.user_id,
+                total: r.total,
+                status: r.status,
+                created_at: r.created_at,
+            })
+            .collect())
+    }
+}
