@@ -1,0 +1,135 @@
+//! The binary's one-shot entry points: `replay` of a `kcat -C -J` dump (with a tombstone, a foreign topic and a
+//! broken line), `reconcile` (no drift after the embedded source caught up, drift once analytics is tampered
+//! with, both logged), and `view` / `freshness` for the analytics endpoints.
+
+mod common;
+
+use std::io::Write as _;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use bookstore_materializer::topic::TopicMap;
+use bookstore_materializer::{
+    Materializer, MaterializerConfig, SourceConfig, ViewError, freshness, reconcile, replay, view,
+};
+use common::*;
+use sea_orm::Database;
+use serde_json::json;
+
+fn kcat_line(
+    topic: &str,
+    partition: i32,
+    offset: i64,
+    key: serde_json::Value,
+    payload: Option<serde_json::Value>,
+) -> String {
+    json!({"topic": topic, "partition": partition, "offset": offset, "tstype": "create", "ts": 1_764_000_000_000i64,
+           "broker": 1, "key": key.to_string(), "payload": payload.map(|p| p.to_string())})
+    .to_string()
+}
+
+fn inventory_event(book: u32, quantity: i32, lsn: u64) -> serde_json::Value {
+    json!({"before": null, "op": "c", "after": {"book_id": seed_book(book), "quantity": quantity, "reserved": 0,
+           "updated_at": "2026-11-27T10:00:00Z"},
+           "source": {"connector": "postgresql", "db": "inventory", "schema": "public", "table": "inventory",
+                      "lsn": lsn, "ts_ms": 1_764_237_600_000i64, "snapshot": "false"}})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_a_kcat_dump() {
+    let dbs = TestDbs::new().await;
+    let analytics = pool(&dbs.analytics).await;
+    let topic = "inventory-connector.public.inventory";
+    let key = |n| json!({"book_id": seed_book(n)});
+    let lines = [
+        kcat_line(topic, 0, 0, key(1), Some(inventory_event(1, 5, 10))),
+        kcat_line(topic, 0, 1, key(2), Some(inventory_event(2, 6, 11))),
+        kcat_line(topic, 0, 2, key(1), Some(inventory_event(1, 9, 12))),
+        kcat_line(
+            topic,
+            0,
+            3,
+            key(2),
+            Some(json!({"before": {"book_id": seed_book(2)}, "after": null, "op": "d",
+            "source": {"lsn": 13, "snapshot": "false", "table": "inventory"}})),
+        ),
+        kcat_line(topic, 0, 4, key(2), None),
+        kcat_line("ecom-connector.public.cart_items", 0, 0, key(3), Some(json!({}))),
+        "this is not a record".to_owned(),
+    ];
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    for line in &lines {
+        writeln!(file, "{line}").unwrap();
+    }
+    let calls = Mutex::new(Vec::new());
+    let summary = replay(file.path(), &dbs.analytics, &TopicMap::default(), |done, total| {
+        calls.lock().unwrap().push((done, total))
+    })
+    .await
+    .unwrap();
+    assert_eq!((summary.records, summary.upserts, summary.deletes), (7, 1, 1), "{summary:?}");
+    assert_eq!((summary.parse_errors, summary.skipped), (1, 1), "{summary:?}");
+    let progress = calls.into_inner().unwrap();
+    assert!(progress.last().is_some_and(|(done, total)| done == total && *total > 0), "{progress:?}");
+    assert_eq!(json_rows(&analytics, "SELECT quantity FROM fact_inventory").await, [r#"{"quantity":9}"#]);
+    assert_eq!(scalar_i64(&analytics, "SELECT position FROM materializer_offsets").await, 5);
+    assert_eq!(
+        scalar_i64(&analytics, "SELECT count(*) FROM cdc_parse_errors WHERE reason LIKE 'not a kcat%'").await,
+        1
+    );
+
+    // Replaying the same dump again changes nothing: positions make it idempotent.
+    let again = replay(file.path(), &dbs.analytics, &TopicMap::default(), |_, _| {}).await.unwrap();
+    assert_eq!(again.records, 7);
+    assert_eq!(json_rows(&analytics, "SELECT quantity FROM fact_inventory").await, [r#"{"quantity":9}"#]);
+    dbs.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconcile_view_and_freshness_after_the_embedded_source() {
+    let dbs = TestDbs::new().await;
+    let (ecom, inventory, analytics) = (pool(&dbs.ecom).await, pool(&dbs.inventory).await, pool(&dbs.analytics).await);
+    let source = SourceConfig::Embedded {
+        ecom_url: dbs.ecom.clone(),
+        inventory_url: dbs.inventory.clone(),
+        slot_prefix: dbs.slot_prefix.clone(),
+    };
+    let mut config = MaterializerConfig::new(&dbs.analytics, source);
+    config.refresh_debounce = Duration::from_millis(50);
+    let materializer = Materializer::start(config).await.unwrap();
+    place_order(&ecom, "user1", &[(6, 2)]).await;
+    let caught_up = eventually(Duration::from_secs(30), || async {
+        differing_tables(&analytics, &ecom, &inventory).await.is_empty()
+    })
+    .await;
+    assert!(caught_up);
+
+    let report = reconcile(&dbs.ecom, &dbs.inventory, &dbs.analytics).await.unwrap();
+    assert!(!report.has_drift(), "{report:?}");
+    assert_eq!(report.tables.len(), 4);
+    materializer.shutdown().await;
+    exec(&analytics, "DELETE FROM fact_order_items").await;
+    let report = reconcile(&dbs.ecom, &dbs.inventory, &dbs.analytics).await.unwrap();
+    let drifted: Vec<_> = report.tables.iter().filter(|t| t.drift).map(|t| t.table.as_str()).collect();
+    assert_eq!(drifted, ["fact_order_items"]);
+    assert_eq!(scalar_i64(&analytics, "SELECT count(*) FROM cdc_reconciliation_log WHERE drift").await, 1);
+    assert_eq!(scalar_i64(&analytics, "SELECT count(*) FROM cdc_reconciliation_log").await, 8);
+
+    let db = Database::connect(&dbs.analytics).await.unwrap();
+    let sales = view(&db, "vw_product_sales_volume").await.unwrap();
+    assert_eq!(sales.rows.len(), 1);
+    assert_eq!(sales.rows[0]["title"], "Kubernetes in Action");
+    assert_eq!(sales.rows[0]["units_sold"], 2);
+    assert!(sales.refreshed_at.is_some());
+    let bands = view(&db, "vw_book_price_distribution").await.unwrap();
+    let names: Vec<_> = bands.rows.iter().map(|r| r["price_range"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(names, ["Under $10", "$10–$19", "$20–$29", "$30–$49", "$50+"]);
+    for bad in ["dim_books", "vw_product_sales_volume; DROP TABLE dim_books", "vw_nope"] {
+        assert!(matches!(view(&db, bad).await, Err(ViewError::UnknownView(_))), "{bad}");
+    }
+    let fresh = freshness(&db).await.unwrap();
+    let seconds = fresh.freshness_seconds.expect("a streamed change was applied");
+    assert!((0.0..30.0).contains(&seconds), "{fresh:?}");
+    db.close().await.unwrap();
+    dbs.drop().await;
+}
