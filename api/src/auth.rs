@@ -16,6 +16,9 @@ use serde::Deserialize;
 
 use crate::error::ApiError;
 
+/// The audience our access tokens carry (`OIDC_AUDIENCE`'s default; Keycloak's audience mapper adds it too).
+pub const DEFAULT_AUDIENCE: &str = "bookstore-api";
+
 /// The roles this platform knows; others in a token are ignored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -78,7 +81,8 @@ pub struct Authenticator {
 }
 
 struct Inner {
-    issuer: String,
+    /// Accepted `iss` values (the dev issuer answers on several addresses of this same server).
+    issuers: Vec<String>,
     audience: String,
     keys: RwLock<HashMap<String, (DecodingKey, Algorithm)>>,
 }
@@ -87,8 +91,8 @@ impl Authenticator {
     /// Allowed clock skew for `exp` and `nbf`, in seconds.
     const LEEWAY: u64 = 30;
 
-    pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
-        Self { inner: Arc::new(Inner { issuer: issuer.into(), audience: audience.into(), keys: RwLock::default() }) }
+    pub fn new(issuers: Vec<String>, audience: impl Into<String>) -> Self {
+        Self { inner: Arc::new(Inner { issuers, audience: audience.into(), keys: RwLock::default() }) }
     }
 
     /// Trusts `key` for tokens whose header names `kid`, with exactly this algorithm.
@@ -107,7 +111,7 @@ impl Authenticator {
             return Err(AuthError::WrongAlgorithm);
         }
         let mut validation = Validation::new(*algorithm);
-        validation.set_issuer(&[&self.inner.issuer]);
+        validation.set_issuer(&self.inner.issuers);
         validation.set_audience(&[&self.inner.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.validate_nbf = true;

@@ -11,9 +11,11 @@ use crate::auth::Authenticator;
 use crate::config::{DatabaseArgs, DatabaseSource, GlobalArgs, ServeArgs};
 use crate::db::{DatabaseUrls, Databases, Service};
 use crate::embedded_pg::EmbeddedPostgres;
+use crate::issuer::DevIssuer;
 use crate::startup::{AppConfig, AppState, router, serve, shutdown_signal};
 use crate::telemetry;
 use bookstore_actors::CommerceConfig;
+use bookstore_materializer::{Materializer, MaterializerConfig, SourceConfig, TopicMap};
 
 #[derive(Parser, Debug)]
 #[command(name = "bookstore", version, about = "An online bookstore platform: shop, admin console and analytics.")]
@@ -30,6 +32,82 @@ enum Command {
     Serve(ServeArgs),
     /// Run database migrations, then exit (Kubernetes init containers).
     Migrate(MigrateArgs),
+    /// Run only the analytics materializer (in a cluster: a Kafka consumer-group member).
+    Materialize(MaterializeArgs),
+    /// Feed a topic dump (`kcat -C -J` JSON Lines) through the materializer, with a progress bar.
+    Replay(ReplayArgs),
+    /// Compare the source databases with analytics; exit non-zero on drift.
+    Reconcile(ReconcileArgs),
+}
+
+/// Where change events come from: Kafka (Debezium topics) when `KAFKA_BOOTSTRAP_SERVERS` is set, else the
+/// in-process replication reader on the ecom and inventory databases.
+#[derive(Args, Debug, Clone)]
+struct CdcArgs {
+    #[arg(long, env = "KAFKA_BOOTSTRAP_SERVERS", value_name = "KAFKA_BOOTSTRAP_SERVERS")]
+    kafka_bootstrap_servers: Option<String>,
+    #[arg(long, env = "CDC_ECOM_TOPIC_PREFIX", value_name = "CDC_ECOM_TOPIC_PREFIX", default_value = "ecom-connector")]
+    cdc_ecom_topic_prefix: String,
+    #[arg(
+        long,
+        env = "CDC_INVENTORY_TOPIC_PREFIX",
+        value_name = "CDC_INVENTORY_TOPIC_PREFIX",
+        default_value = "inventory-connector"
+    )]
+    cdc_inventory_topic_prefix: String,
+    /// Kafka consumer group of the materializers.
+    #[arg(
+        long,
+        env = "BOOKSTORE_MATERIALIZER_GROUP",
+        value_name = "BOOKSTORE_MATERIALIZER_GROUP",
+        default_value = "bookstore-materializer"
+    )]
+    materializer_group: String,
+}
+
+impl CdcArgs {
+    fn source(&self, urls: &DatabaseUrls) -> SourceConfig {
+        match &self.kafka_bootstrap_servers {
+            Some(bootstrap) => SourceConfig::Kafka {
+                bootstrap_servers: bootstrap.clone(),
+                ecom_prefix: self.cdc_ecom_topic_prefix.clone(),
+                inventory_prefix: self.cdc_inventory_topic_prefix.clone(),
+                group: self.materializer_group.clone(),
+            },
+            None => SourceConfig::embedded(urls.ecom.clone(), urls.inventory.clone()),
+        }
+    }
+
+    fn topics(&self) -> TopicMap {
+        TopicMap::new(self.cdc_ecom_topic_prefix.clone(), self.cdc_inventory_topic_prefix.clone())
+    }
+}
+
+#[derive(Args, Debug)]
+struct MaterializeArgs {
+    /// Where /healthz, /readyz and /metrics answer.
+    #[arg(long, env = "BOOKSTORE_HTTP_ADDR", value_name = "BOOKSTORE_HTTP_ADDR", default_value = "127.0.0.1:8081")]
+    http_addr: std::net::SocketAddr,
+    #[command(flatten)]
+    cdc: CdcArgs,
+    #[command(flatten)]
+    databases: DatabaseArgs,
+}
+
+#[derive(Args, Debug)]
+struct ReplayArgs {
+    /// The dump: one JSON object per line with topic, partition, offset, key and payload.
+    file: std::path::PathBuf,
+    #[command(flatten)]
+    cdc: CdcArgs,
+    #[command(flatten)]
+    databases: DatabaseArgs,
+}
+
+#[derive(Args, Debug)]
+struct ReconcileArgs {
+    #[command(flatten)]
+    databases: DatabaseArgs,
 }
 
 #[derive(Args, Debug)]
@@ -98,6 +176,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             })
             .await
         }
+        Some(Command::Materialize(args)) => {
+            with_databases(&args.databases, |urls, embedded| run_materialize(&args, urls, embedded)).await
+        }
+        Some(Command::Replay(args)) => {
+            with_databases(&args.databases, |urls, embedded| run_replay(&args, urls, embedded)).await
+        }
+        Some(Command::Reconcile(args)) => with_databases(&args.databases, |urls, _| run_reconcile(urls)).await,
         None => unreachable!("parse() always supplies a command"),
     }
 }
@@ -129,19 +214,126 @@ async fn run_serve(args: &ServeArgs, urls: DatabaseUrls, embedded: bool) -> anyh
     let listener = TcpListener::bind(args.http_addr)
         .await
         .with_context(|| format!("cannot listen on BOOKSTORE_HTTP_ADDR={}", args.http_addr))?;
+    let public_url = args.public_url();
+    let issuer = DevIssuer::start(&args.databases.data_dir, &public_url, &args.dev_users.0, &[])
+        .context("starting the dev issuer")?;
+    let auth = Authenticator::new(issuer.issuers().to_vec(), crate::auth::DEFAULT_AUDIENCE);
+    let (kid, key) = issuer.verifying_key()?;
+    auth.add_key(kid, key, jsonwebtoken::Algorithm::RS256);
+    tracing::info!(issuer = %format!("{public_url}/auth"), "built-in dev OIDC issuer is on");
     let config = AppConfig {
         ecom_url: urls.ecom.clone(),
         web_dir: crate::spa::locate(args.web_dir.clone()),
         commerce: CommerceConfig::default(),
-        // Until an issuer is configured (the identity work), no token verifies: protected routes answer 401.
-        auth: Authenticator::new("bookstore", "bookstore-api"),
+        auth,
+        issuer: Some(issuer),
     };
-    let (state, background) = AppState::start(databases.clone(), config).await?;
+    let (mut state, background) = AppState::start(databases.clone(), config).await?;
+    // One process, one command: the embedded default also runs the analytics pipeline. In a cluster the
+    // materializer is its own Deployment (`bookstore materialize`).
+    let materializer = if embedded {
+        let config = MaterializerConfig::new(
+            urls.analytics.clone(),
+            SourceConfig::embedded(urls.ecom.clone(), urls.inventory.clone()),
+        );
+        let materializer = Materializer::start(config).await.context("starting the analytics materializer")?;
+        state.materializer = Some(materializer.status());
+        Some(materializer)
+    } else {
+        None
+    };
     let commerce = state.commerce.clone();
     tracing::info!(addr = %listener.local_addr()?, embedded, "bookstore is serving");
     let served = serve(listener, router(state), shutdown_signal()).await;
     drop(background);
     commerce.shutdown().await;
+    if let Some(materializer) = materializer {
+        materializer.shutdown().await;
+    }
     databases.close().await;
     served.context("serving HTTP")
+}
+
+async fn run_materialize(args: &MaterializeArgs, urls: DatabaseUrls, embedded: bool) -> anyhow::Result<()> {
+    if embedded {
+        let databases = Databases::connect(&urls).await.context("connecting to the databases")?;
+        databases.migrate(Service::All).await.context("migrating the embedded databases")?;
+        databases.close().await;
+    }
+    let analytics = crate::db::connect_one(&urls.analytics).await.context("connecting to analytics")?;
+    let listener = TcpListener::bind(args.http_addr)
+        .await
+        .with_context(|| format!("cannot listen on BOOKSTORE_HTTP_ADDR={}", args.http_addr))?;
+    let mut materializer = Materializer::start(MaterializerConfig::new(urls.analytics.clone(), args.cdc.source(&urls)))
+        .await
+        .context("starting the materializer")?;
+    let ops = crate::ops::materializer_router(materializer.status(), analytics.clone());
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, ops, async {
+        let _ = stop_rx.await;
+    }));
+    tracing::info!(addr = %args.http_addr, "materializer is running");
+    let result = tokio::select! {
+        _ = shutdown_signal() => Ok(()),
+        failed = materializer.wait() => failed.and(Err(anyhow::anyhow!("the materializer stopped"))),
+    };
+    let _ = stop_tx.send(());
+    let _ = server.await;
+    materializer.shutdown().await;
+    let _ = analytics.close().await;
+    result
+}
+
+async fn run_replay(args: &ReplayArgs, urls: DatabaseUrls, embedded: bool) -> anyhow::Result<()> {
+    if embedded {
+        let databases = Databases::connect(&urls).await.context("connecting to the databases")?;
+        databases.migrate(Service::Analytics).await.context("migrating analytics")?;
+        databases.close().await;
+    }
+    if !args.file.is_file() {
+        anyhow::bail!("{} is not a readable file", args.file.display());
+    }
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} {wide_bar} {eta} left")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let summary = bookstore_materializer::replay(&args.file, &urls.analytics, &args.cdc.topics(), |read, total| {
+        bar.set_length(total);
+        bar.set_position(read);
+    })
+    .await?;
+    bar.finish_and_clear();
+    eprintln!(
+        "replayed {} records: {} upserts, {} deletes, {} parse errors (kept in cdc_parse_errors), {} skipped",
+        summary.records, summary.upserts, summary.deletes, summary.parse_errors, summary.skipped
+    );
+    Ok(())
+}
+
+#[allow(clippy::print_stdout)] // the report is the command's output
+async fn run_reconcile(urls: DatabaseUrls) -> anyhow::Result<()> {
+    let report = bookstore_materializer::reconcile(&urls.ecom, &urls.inventory, &urls.analytics).await?;
+    println!(
+        "{:<18} {:>12} {:>12} {:>16} {:>16}  drift",
+        "table", "source", "analytics", "source sum", "analytics sum"
+    );
+    for t in &report.tables {
+        println!(
+            "{:<18} {:>12} {:>12} {:>16} {:>16}  {}",
+            t.table,
+            t.source_count,
+            t.analytics_count,
+            t.source_sum,
+            t.analytics_sum,
+            if t.drift { "YES" } else { "no" }
+        );
+    }
+    if report.has_drift() {
+        let drifted: Vec<&str> = report.tables.iter().filter(|t| t.drift).map(|t| t.table.as_str()).collect();
+        anyhow::bail!(
+            "analytics drifted from the sources in {} (logged to cdc_reconciliation_log)",
+            drifted.join(", ")
+        );
+    }
+    Ok(())
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::db::DatabaseUrls;
+use crate::issuer::DevUserSpec;
 use crate::telemetry::LogFormat;
 
 /// Where the three databases come from.
@@ -72,6 +73,13 @@ pub struct ServeArgs {
     /// Listen address of the HTTP server.
     #[arg(long, env = "BOOKSTORE_HTTP_ADDR", value_name = "BOOKSTORE_HTTP_ADDR", default_value = "127.0.0.1:8080")]
     pub http_addr: SocketAddr,
+    /// Where browsers reach this server (the dev issuer's `iss`, redirect checks); default `http://<http addr>`.
+    #[arg(long, env = "BOOKSTORE_PUBLIC_URL", value_name = "BOOKSTORE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Users of the built-in dev issuer: `name:password:role+role,…` (roles: customer, admin).
+    #[arg(long, env = "BOOKSTORE_DEV_USERS", value_name = "BOOKSTORE_DEV_USERS", default_value = DEFAULT_DEV_USERS,
+          value_parser = dev_users, hide_default_value = true)]
+    pub dev_users: DevUsers,
     /// The built web app to serve at `/` (default `web/dist`).
     #[arg(long, env = "BOOKSTORE_WEB_DIR", value_name = "BOOKSTORE_WEB_DIR")]
     pub web_dir: Option<PathBuf>,
@@ -85,6 +93,28 @@ pub struct GlobalArgs {
     /// Log format: pretty for people, json for log shippers.
     #[arg(long, env = "BOOKSTORE_LOG_FORMAT", value_name = "BOOKSTORE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
     pub log_format: LogFormat,
+}
+
+/// The dev issuer's users unless `BOOKSTORE_DEV_USERS` says otherwise (README states these passwords).
+pub const DEFAULT_DEV_USERS: &str = "user1:user1pass:customer,admin1:admin1pass:customer+admin";
+
+/// The parsed `BOOKSTORE_DEV_USERS` list (a newtype, so clap takes it as one value).
+#[derive(Clone, Debug)]
+pub struct DevUsers(pub Vec<DevUserSpec>);
+
+fn dev_users(raw: &str) -> Result<DevUsers, String> {
+    crate::issuer::parse_users(raw).map(DevUsers).map_err(|e| format!("expected name:password:role+role,… ({e})"))
+}
+
+impl ServeArgs {
+    /// The public URL, derived from the listen address when not set.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None if self.http_addr.ip().is_unspecified() => format!("http://127.0.0.1:{}", self.http_addr.port()),
+            None => format!("http://{}", self.http_addr),
+        }
+    }
 }
 
 fn postgres_url(raw: &str) -> Result<String, String> {

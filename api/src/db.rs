@@ -47,15 +47,17 @@ impl Databases {
         [("ecom", &self.ecom), ("inventory", &self.inventory), ("analytics", &self.analytics)]
     }
 
+    /// Applies pending migrations. Safe to run from several processes at once (init containers of replicas):
+    /// each database's migrations run under a PostgreSQL advisory lock.
     pub async fn migrate(&self, service: Service) -> Result<(), DbErr> {
         if matches!(service, Service::Ecom | Service::All) {
-            EcomMigrator::up(&self.ecom, None).await?;
+            locked(&self.ecom, EcomMigrator::up(&self.ecom, None)).await?;
         }
         if matches!(service, Service::Inventory | Service::All) {
-            InventoryMigrator::up(&self.inventory, None).await?;
+            locked(&self.inventory, InventoryMigrator::up(&self.inventory, None)).await?;
         }
         if matches!(service, Service::Analytics | Service::All) {
-            AnalyticsMigrator::up(&self.analytics, None).await?;
+            locked(&self.analytics, AnalyticsMigrator::up(&self.analytics, None)).await?;
         }
         Ok(())
     }
@@ -69,6 +71,11 @@ impl Databases {
     }
 }
 
+/// One small pool (commands that need a single database).
+pub async fn connect_one(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect(url, 4).await
+}
+
 async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -78,4 +85,19 @@ async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, 
         .acquire_timeout(Duration::from_secs(5))
         .sqlx_logging(false);
     Database::connect(options).await
+}
+
+/// Runs `work` while holding the migration advisory lock of `db` on a connection of its own.
+async fn locked(db: &DatabaseConnection, work: impl Future<Output = Result<(), DbErr>>) -> Result<(), DbErr> {
+    use sea_orm::sqlx;
+    const MIGRATION_LOCK: i64 = 0x626f_6f6b_7374_6f72; // "bookstor"
+    let mut conn = db.get_postgres_connection_pool().acquire().await.map_err(|e| DbErr::Custom(e.to_string()))?;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| DbErr::Custom(e.to_string()))?;
+    let result = work.await;
+    let _ = sqlx::query("SELECT pg_advisory_unlock($1)").bind(MIGRATION_LOCK).execute(&mut *conn).await;
+    result
 }

@@ -5,6 +5,7 @@
 //! PostgreSQL runtime, the router with its middleware, and the process lifecycle (start-up, graceful shutdown).
 
 pub mod admin;
+pub mod analytics;
 pub mod auth;
 pub mod catalog;
 pub mod cli;
@@ -13,6 +14,7 @@ pub mod db;
 pub mod embedded_pg;
 pub mod error;
 pub mod http_cache;
+pub mod issuer;
 pub mod ops;
 pub mod params;
 pub mod shop;

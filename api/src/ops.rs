@@ -34,7 +34,8 @@ async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// Readiness: every database answers within a second.
+/// Readiness: every database answers within a second, the shop's supervisor runs, and so does the materializer
+/// when this process hosts one.
 async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     let deadline = Duration::from_secs(1);
     for (name, db) in state.databases.named() {
@@ -46,6 +47,14 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError>
             }
             Err(_) => return Err(ApiError::Unavailable(format!("The {name} database did not answer in time."))),
         }
+    }
+    if let Some(materializer) = &state.materializer
+        && !materializer.snapshot().is_healthy()
+    {
+        return Err(ApiError::Unavailable("The analytics materializer is not running.".to_owned()));
+    }
+    if !state.commerce.is_healthy() {
+        return Err(ApiError::Unavailable("The shop's actors have stopped.".to_owned()));
     }
     Ok(Json(Health { status: "ready" }))
 }
@@ -83,4 +92,31 @@ pub async fn track(request: Request, next: Next) -> Response {
     metrics::counter!("http_requests_total", &labels).increment(1);
     metrics::histogram!("http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
     response
+}
+
+/// The operations endpoints of a standalone `bookstore materialize` process.
+pub fn materializer_router(
+    status: bookstore_materializer::StatusHandle,
+    analytics: sea_orm::DatabaseConnection,
+) -> Router {
+    let readiness = move || {
+        let (status, analytics) = (status.clone(), analytics.clone());
+        async move {
+            let snapshot = status.snapshot();
+            let database = tokio::time::timeout(Duration::from_secs(1), analytics.ping()).await;
+            if snapshot.is_healthy() && matches!(database, Ok(Ok(()))) {
+                Ok(Json(Health { status: "ready" }))
+            } else {
+                Err(ApiError::Unavailable("The materializer or its analytics database is not ready.".to_owned()))
+            }
+        }
+    };
+    prometheus();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readiness))
+        .route("/metrics", get(metrics))
+        .fallback(crate::error::not_found)
+        .layer(axum::middleware::from_fn(track))
+        .layer(axum::middleware::from_fn(crate::error::problem_instance))
 }

@@ -12,6 +12,7 @@ use bookstore_actors::{Commerce, CommerceConfig};
 use bookstore_entities::repo::catalog::CatalogRepo;
 use bookstore_entities::repo::order::OrderRepo;
 use bookstore_entities::repo::stock::StockRepo;
+use bookstore_materializer::StatusHandle;
 use sea_orm::sqlx::postgres::PgListener;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -25,7 +26,8 @@ use crate::auth::Authenticator;
 use crate::catalog::{self, CatalogCache};
 use crate::db::Databases;
 use crate::error;
-use crate::{admin, ops, shop, spa, stock};
+use crate::issuer::DevIssuer;
+use crate::{admin, analytics, ops, shop, spa, stock};
 
 /// What handlers share. Cheap to clone: every field is a handle.
 #[derive(Clone)]
@@ -36,6 +38,10 @@ pub struct AppState {
     pub cache: CatalogCache,
     pub commerce: Commerce,
     pub auth: Authenticator,
+    /// The built-in OIDC issuer, when no external one is configured.
+    pub issuer: Option<DevIssuer>,
+    /// The in-process materializer's health, when this process runs one (readiness includes it).
+    pub materializer: Option<StatusHandle>,
     pub databases: Databases,
     /// The built web app served at `/`, if any.
     pub web_dir: Option<PathBuf>,
@@ -55,6 +61,7 @@ pub struct AppConfig {
     pub web_dir: Option<PathBuf>,
     pub commerce: CommerceConfig,
     pub auth: Authenticator,
+    pub issuer: Option<DevIssuer>,
 }
 
 impl AppState {
@@ -70,6 +77,8 @@ impl AppState {
             cache: CatalogCache::default(),
             commerce,
             auth: config.auth,
+            issuer: config.issuer,
+            materializer: None,
             databases,
             web_dir: config.web_dir,
         };
@@ -99,6 +108,7 @@ impl Drop for BackgroundTasks {
         (name = "cart", description = "The signed-in shopper's cart"),
         (name = "orders", description = "Checkout and the shopper's orders"),
         (name = "admin", description = "The admin console"),
+        (name = "analytics", description = "Materialized analytics views (admin)"),
     ),
     modifiers(&BearerAuth)
 )]
@@ -125,6 +135,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(stock::router())
         .merge(shop::router())
         .merge(admin::router())
+        .merge(analytics::router())
         .split_for_parts()
 }
 
@@ -138,7 +149,9 @@ pub fn build(state: AppState, extra: Router<AppState>) -> Router {
     // The metrics recorder must exist before the first request is measured.
     ops::prometheus();
     let (api, openapi) = api();
+    let issuer = state.issuer.as_ref().map_or_else(Router::new, DevIssuer::router);
     api.merge(ops::router(openapi))
+        .merge(issuer)
         .merge(extra)
         .fallback(spa::fallback)
         .method_not_allowed_fallback(error::method_not_allowed)

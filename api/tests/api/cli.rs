@@ -215,6 +215,8 @@ async fn embedded_postgresql_lifecycle() {
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].contains("in use by another bookstore process"), "{lines:?}");
 
+    shop_and_see_it_in_analytics(&server, &url).await;
+
     let status = server.stop();
     assert!(status.success(), "{status}");
     assert!(
@@ -228,6 +230,68 @@ async fn embedded_postgresql_lifecycle() {
     assert_eq!(book["title"], "Clean Code (2nd printing)", "data survives a restart");
     assert_eq!(again.get_json("/ecom/books?size=1").await["totalElements"], 10, "the seed runs only once");
     assert!(again.stop().success());
+}
+
+/// The embedded platform as a shopper and an admin use it: tokens from the built-in issuer, an order, and the
+/// order arriving in the analytics views through the in-process CDC pipeline; then `bookstore reconcile` finds
+/// no drift.
+async fn shop_and_see_it_in_analytics(server: &Server, ecom_url: &str) {
+    let client = reqwest::Client::new();
+    let base = format!("http://{}", server.http);
+    let token = |user: &'static str, password: &'static str| {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            let form =
+                [("grant_type", "password"), ("client_id", "ui-client"), ("username", user), ("password", password)];
+            let tokens: serde_json::Value =
+                client.post(format!("{base}/auth/token")).form(&form).send().await.unwrap().json().await.unwrap();
+            tokens["access_token"].as_str().expect("the default dev users sign in").to_owned()
+        }
+    };
+    let shopper = token("user1", "user1pass").await;
+    let admin = token("admin1", "admin1pass").await;
+    let add = client
+        .post(format!("{base}/ecom/cart"))
+        .bearer_auth(&shopper)
+        .json(&serde_json::json!({"bookId": "00000000-0000-0000-0000-000000000003", "quantity": 2}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(add.status(), 201);
+    let order = client.post(format!("{base}/ecom/checkout")).bearer_auth(&shopper).send().await.unwrap();
+    assert_eq!(order.status(), 201);
+
+    let started = Instant::now();
+    loop {
+        let view: serde_json::Value = client
+            .get(format!("{base}/analytics/views/vw_product_sales_volume"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let sold = view["rows"].as_array().and_then(|rows| {
+            rows.iter().find(|r| r["title"] == "Designing Data-Intensive Applications").map(|r| r["units_sold"].clone())
+        });
+        if sold == Some(serde_json::json!(2)) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "the order never reached analytics: {view}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    let base_url = ecom_url.trim_end_matches("/ecom");
+    let env = [
+        ("ECOM_DATABASE_URL", format!("{base_url}/ecom")),
+        ("INVENTORY_DATABASE_URL", format!("{base_url}/inventory")),
+        ("ANALYTICS_DATABASE_URL", format!("{base_url}/analytics")),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let reconcile = run_with_deadline(bookstore(&["reconcile"], &env), Duration::from_secs(60));
+    assert!(reconcile.status.success(), "{}", String::from_utf8_lossy(&reconcile.stderr));
+    assert!(String::from_utf8_lossy(&reconcile.stdout).contains("fact_orders"));
 }
 
 /// `bookstore migrate --service X` against external databases migrates exactly that database.

@@ -10,6 +10,7 @@ use axum::Router;
 use bookstore_actors::{Commerce, CommerceConfig};
 use bookstore_api::auth::Authenticator;
 use bookstore_api::db::{DatabaseUrls, Databases};
+use bookstore_api::issuer::DevIssuer;
 use bookstore_api::startup::{AppConfig, AppState, BackgroundTasks, build, serve};
 use bookstore_migration::{
     ANALYTICS, AnalyticsMigrator, ECOM, EcomMigrator, INVENTORY, InventoryMigrator, SqlMigration,
@@ -258,6 +259,8 @@ pub struct Options {
     pub extra: Router<AppState>,
     pub web_dir: Option<std::path::PathBuf>,
     pub commerce: CommerceConfig,
+    /// Run the built-in dev issuer with these users (`name:password:roles,…`).
+    pub dev_users: Option<&'static str>,
 }
 
 impl Default for Options {
@@ -271,6 +274,7 @@ impl Default for Options {
                 sweep_grace: Duration::ZERO,
                 ..Default::default()
             },
+            dev_users: None,
         }
     }
 }
@@ -293,7 +297,7 @@ pub fn token(sub: &str, roles: &[&str]) -> String {
 }
 
 pub fn test_authenticator() -> Authenticator {
-    let auth = Authenticator::new(ISSUER, AUDIENCE);
+    let auth = Authenticator::new(vec![ISSUER.to_owned()], AUDIENCE);
     auth.add_key(
         "test-key",
         jsonwebtoken::DecodingKey::from_rsa_pem(VERIFYING_KEY).unwrap(),
@@ -310,17 +314,44 @@ pub async fn spawn(options: Options) -> TestApp {
     bookstore_api::telemetry::init(bookstore_api::telemetry::LogFormat::Pretty);
     let databases = TestDatabases::create().await;
     let pools = Databases::connect(&databases.urls).await.expect("test databases reachable");
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let auth = test_authenticator();
+    let key_dir = tempfile::tempdir().unwrap();
+    let issuer = options.dev_users.map(|users| {
+        let users = bookstore_api::issuer::parse_users(users).unwrap();
+        let issuer = DevIssuer::start(key_dir.path(), &address, &users, &[]).unwrap();
+        let (kid, key) = issuer.verifying_key().unwrap();
+        auth.add_key(kid, key, jsonwebtoken::Algorithm::RS256);
+        issuer
+    });
+    let auth = match &issuer {
+        // The dev issuer's addresses join the test issuer's as accepted `iss` values.
+        Some(issuer) => {
+            let mut issuers = vec![ISSUER.to_owned()];
+            issuers.extend(issuer.issuers().iter().cloned());
+            let combined = Authenticator::new(issuers, AUDIENCE);
+            combined.add_key(
+                "test-key",
+                jsonwebtoken::DecodingKey::from_rsa_pem(VERIFYING_KEY).unwrap(),
+                jsonwebtoken::Algorithm::RS256,
+            );
+            let (kid, key) = issuer.verifying_key().unwrap();
+            combined.add_key(kid, key, jsonwebtoken::Algorithm::RS256);
+            combined
+        }
+        None => auth,
+    };
     let config = AppConfig {
         ecom_url: databases.urls.ecom.clone(),
         web_dir: options.web_dir,
         commerce: options.commerce,
-        auth: test_authenticator(),
+        auth,
+        issuer,
     };
     let extra = options.extra;
     let (state, background) = AppState::start(pools, config).await.expect("application starts");
     let commerce = state.commerce.clone();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(serve(listener, build(state, extra), async {
         let _ = rx.await;

@@ -7,6 +7,7 @@ mod admin;
 mod catalog;
 mod cli;
 mod errors;
+mod identity;
 mod ops;
 mod shop;
 mod spa;

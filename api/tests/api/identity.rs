@@ -1,0 +1,279 @@
+//! The built-in dev issuer driven end to end by an HTTP client, and the token checks every protected route makes.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::StatusCode;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::helpers::{Options, TestApp, assert_problem, spawn};
+
+const USERS: &str = "user1:user1pass:customer,admin1:admin1pass:customer+admin,eve:evepass:customer";
+
+async fn app() -> TestApp {
+    spawn(Options { dev_users: Some(USERS), ..Default::default() }).await
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+struct Pkce {
+    verifier: String,
+    challenge: String,
+}
+
+fn pkce() -> Pkce {
+    let verifier = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    Pkce { verifier, challenge }
+}
+
+/// Walks the browser's part: the login page, the form post, the redirect back. Returns the code.
+async fn sign_in(app: &TestApp, user: &str, password: &str, pkce: &Pkce) -> Result<String, reqwest::Response> {
+    let client = no_redirects();
+    let redirect = app.url("/callback");
+    let query = [
+        ("response_type", "code"),
+        ("client_id", "ui-client"),
+        ("redirect_uri", redirect.as_str()),
+        ("code_challenge", pkce.challenge.as_str()),
+        ("code_challenge_method", "S256"),
+        ("state", "xyz"),
+        ("scope", "openid profile"),
+    ];
+    let page = client.get(app.url("/auth/authorize")).query(&query).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains(r#"<form method="post" action="/auth/authorize">"#) && html.contains(r#"name="password""#));
+    let mut form: Vec<(&str, &str)> = query.to_vec();
+    form.extend([("username", user), ("password", password)]);
+    let answer = client.post(app.url("/auth/authorize")).form(&form).send().await.unwrap();
+    if answer.status() != StatusCode::SEE_OTHER {
+        return Err(answer);
+    }
+    let location = answer.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with(&redirect), "{location}");
+    let url = reqwest::Url::parse(&location).unwrap();
+    let params: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    assert_eq!(params.get("state").map(String::as_str), Some("xyz"));
+    Ok(params["code"].clone())
+}
+
+async fn exchange(app: &TestApp, code: &str, verifier: &str) -> reqwest::Response {
+    let redirect = app.url("/callback");
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("client_id", "ui-client"),
+        ("code", code),
+        ("redirect_uri", redirect.as_str()),
+        ("code_verifier", verifier),
+    ];
+    app.client.post(app.url("/auth/token")).form(&form).send().await.unwrap()
+}
+
+async fn password_grant(app: &TestApp, user: &str, password: &str) -> reqwest::Response {
+    let form = [("grant_type", "password"), ("client_id", "ui-client"), ("username", user), ("password", password)];
+    app.client.post(app.url("/auth/token")).form(&form).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn code_flow_with_pkce_end_to_end() {
+    let app = app().await;
+    let discovery: Value = app.get_json("/auth/.well-known/openid-configuration").await.1;
+    assert_eq!(discovery["issuer"], app.url("/auth"));
+    assert_eq!(discovery["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+    let jwks: Value = app.get_json("/auth/jwks").await.1;
+    assert_eq!(jwks["keys"][0]["alg"], "RS256");
+
+    let pkce = pkce();
+    let code = sign_in(&app, "user1", "user1pass", &pkce).await.unwrap_or_else(|_| panic!("sign-in failed"));
+    let tokens: Value = exchange(&app, &code, &pkce.verifier).await.json().await.unwrap();
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert!(tokens["id_token"].is_string() && tokens["refresh_token"].is_string());
+    let cart = app.client.get(app.url("/ecom/cart")).bearer_auth(access).send().await.unwrap();
+    assert_eq!(cart.status(), 200, "the issued token opens the shopper's routes");
+
+    // A code works once.
+    let again: Value = exchange(&app, &code, &pkce.verifier).await.json().await.unwrap();
+    assert_eq!(again["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn a_wrong_verifier_is_invalid_grant() {
+    let app = app().await;
+    let pkce = pkce();
+    let code = sign_in(&app, "user1", "user1pass", &pkce).await.unwrap_or_else(|_| panic!("sign-in failed"));
+    let wrong = self::pkce().verifier;
+    let response = exchange(&app, &code, &wrong).await;
+    assert_eq!(response.status(), 400);
+    assert_eq!(response.json::<Value>().await.unwrap()["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn authorize_refuses_missing_pkce_and_foreign_redirects() {
+    let app = app().await;
+    let client = no_redirects();
+    let without_pkce = client
+        .get(app.url("/auth/authorize"))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", "ui-client"),
+            ("redirect_uri", &app.url("/callback")),
+            ("state", "s"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(without_pkce.status(), 303);
+    assert!(without_pkce.headers()["location"].to_str().unwrap().contains("error=invalid_request"));
+    let foreign = client
+        .get(app.url("/auth/authorize"))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", "ui-client"),
+            ("redirect_uri", "https://evil.example/cb"),
+            ("code_challenge", &pkce().challenge),
+            ("code_challenge_method", "S256"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 400, "never redirect to an unregistered address");
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_logout_revokes() {
+    let app = app().await;
+    let tokens: Value = password_grant(&app, "admin1", "admin1pass").await.json().await.unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let admin = app
+        .client
+        .get(app.url("/ecom/admin/orders"))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(admin.status(), 200, "admin1's roles reach the admin console");
+
+    let form = [("grant_type", "refresh_token"), ("client_id", "ui-client"), ("refresh_token", refresh.as_str())];
+    let renewed: Value =
+        app.client.post(app.url("/auth/token")).form(&form).send().await.unwrap().json().await.unwrap();
+    let renewed_refresh = renewed["refresh_token"].as_str().unwrap().to_owned();
+    let reused = app.client.post(app.url("/auth/token")).form(&form).send().await.unwrap();
+    assert_eq!(reused.status(), 400, "a refresh token is spent by use");
+
+    let logout = app
+        .client
+        .post(app.url("/auth/logout"))
+        .form(&[("client_id", "ui-client"), ("refresh_token", renewed_refresh.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(logout.status().is_success());
+    let after =
+        [("grant_type", "refresh_token"), ("client_id", "ui-client"), ("refresh_token", renewed_refresh.as_str())];
+    let refused = app.client.post(app.url("/auth/token")).form(&after).send().await.unwrap();
+    assert_eq!(refused.json::<Value>().await.unwrap()["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn wrong_passwords_are_refused_and_then_throttled() {
+    let app = app().await;
+    let wrong = password_grant(&app, "eve", "nope").await;
+    assert_eq!(wrong.status(), 400);
+    assert_eq!(wrong.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    assert_eq!(password_grant(&app, "nobody", "nope").await.status(), 400);
+    let page = sign_in(&app, "eve", "nope", &pkce()).await.expect_err("a wrong password signs nobody in");
+    assert_eq!(page.status(), 401);
+    assert!(page.text().await.unwrap().contains("Wrong username or password"));
+    for _ in 0..3 {
+        password_grant(&app, "eve", "nope").await;
+    }
+    let throttled = password_grant(&app, "eve", "evepass").await;
+    assert_eq!(throttled.status(), 429, "after five failures even the right password waits");
+    assert_eq!(password_grant(&app, "user1", "user1pass").await.status(), 200, "other users are not affected");
+}
+
+#[tokio::test]
+async fn customers_get_403_from_the_admin_console_with_real_tokens() {
+    let app = app().await;
+    let tokens: Value = password_grant(&app, "user1", "user1pass").await.json().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/ecom/admin/books"))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 403).await;
+}
+
+/// Forged and broken tokens: every one is 401, on a shopper route and an admin route alike.
+#[tokio::test]
+async fn forged_tokens_are_all_401() {
+    use crate::helpers::{AUDIENCE, ISSUER, token};
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+
+    let app = app().await;
+    let now = chrono::Utc::now().timestamp();
+    let claims = |overrides: Value| {
+        let mut claims = serde_json::json!({
+            "iss": ISSUER, "aud": AUDIENCE, "sub": "mallory", "iat": now, "nbf": now, "exp": now + 900,
+            "roles": ["customer", "admin"],
+        });
+        for (k, v) in overrides.as_object().unwrap() {
+            claims[k] = v.clone();
+        }
+        claims
+    };
+    let signing = EncodingKey::from_rsa_pem(include_bytes!("../fixtures/test-signing-key.pem")).unwrap();
+    let rs256 = |claims: &Value, kid: &str| {
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(kid.to_owned());
+        jsonwebtoken::encode(&header, claims, &signing).unwrap()
+    };
+    let b64 = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    let valid = token("mallory", &["customer", "admin"]);
+    let (head, rest) = valid.split_once('.').unwrap();
+    let (_, signature) = rest.split_once('.').unwrap();
+
+    let mut hs_header = Header::new(Algorithm::HS256);
+    hs_header.kid = Some("test-key".to_owned());
+    let public_pem = include_bytes!("../fixtures/test-signing-key.pub.pem");
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "alg none",
+            format!(
+                "{}.{}.",
+                b64(&serde_json::json!({"alg": "none", "kid": "test-key"})),
+                b64(&claims(serde_json::json!({})))
+            ),
+        ),
+        (
+            "HS256 keyed with the public key",
+            jsonwebtoken::encode(&hs_header, &claims(serde_json::json!({})), &EncodingKey::from_secret(public_pem))
+                .unwrap(),
+        ),
+        (
+            "expired",
+            rs256(&claims(serde_json::json!({"exp": now - 600, "iat": now - 1500, "nbf": now - 1500})), "test-key"),
+        ),
+        ("not yet valid", rs256(&claims(serde_json::json!({"nbf": now + 600})), "test-key")),
+        ("wrong issuer", rs256(&claims(serde_json::json!({"iss": "https://evil.example"})), "test-key")),
+        ("wrong audience", rs256(&claims(serde_json::json!({"aud": "someone-else"})), "test-key")),
+        ("unknown kid", rs256(&claims(serde_json::json!({})), "other-key")),
+        ("tampered payload", format!("{head}.{}.{signature}", b64(&claims(serde_json::json!({"sub": "admin1"}))))),
+        ("garbage", "not.a.token".to_owned()),
+        ("empty", String::new()),
+    ];
+    for (name, forged) in cases {
+        for path in ["/ecom/cart", "/ecom/admin/orders"] {
+            let response = app.client.get(app.url(path)).bearer_auth(&forged).send().await.unwrap();
+            assert_eq!(response.status(), 401, "{name} on {path}");
+        }
+    }
+    let sanity = app.client.get(app.url("/ecom/admin/orders")).bearer_auth(&valid).send().await.unwrap();
+    assert_eq!(sanity.status(), 200, "the unforged token works, so the 401s above are about the forgery");
+}
