@@ -1,0 +1,211 @@
+//! Starting and stopping a real `bookstore serve` on a fresh embedded data dir, or pointing at one already running.
+//!
+//! Which binary: `BOOKSTORE_BIN` when set; otherwise `bookstore` beside this test's own `target/<profile>/`
+//! (what `cargo test --workspace` builds); otherwise the CI build in `/var/cache/bookstore/target/debug/`.
+
+use std::fs::{File, Permissions};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+/// The CI's shared target folder (`.ci/run`), the last place a `bookstore` binary is looked for.
+const CI_TARGET: &str = "/var/cache/bookstore/target";
+
+/// A password every generated user shares (they exist only on the throwaway server).
+pub const PASSWORD: &str = "bdd-secret";
+
+/// The users the dev issuer is started with: a pool of shoppers and of admins, so every scenario can have people
+/// of its own and scenarios run in parallel without seeing each other's carts and orders.
+#[derive(Clone, Debug)]
+pub struct UserPool {
+    pub shoppers: usize,
+    pub admins: usize,
+}
+
+impl Default for UserPool {
+    fn default() -> Self {
+        Self { shoppers: 400, admins: 120 }
+    }
+}
+
+impl UserPool {
+    pub fn shopper(i: usize) -> String {
+        format!("bdd-shopper-{i:03}")
+    }
+
+    pub fn admin(i: usize) -> String {
+        format!("bdd-admin-{i:03}")
+    }
+
+    /// An admin who is not a customer.
+    pub const CLERK: &'static str = "bdd-clerk";
+
+    /// `BOOKSTORE_DEV_USERS` for this pool.
+    pub fn dev_users(&self) -> String {
+        let mut users: Vec<String> =
+            (1..=self.shoppers).map(|i| format!("{}:{PASSWORD}:customer", Self::shopper(i))).collect();
+        users.extend((1..=self.admins).map(|i| format!("{}:{PASSWORD}:customer+admin", Self::admin(i))));
+        users.push(format!("{}:{PASSWORD}:admin", Self::CLERK));
+        users.join(",")
+    }
+}
+
+/// How to start a server.
+#[derive(Clone, Debug)]
+pub struct ServerOptions {
+    pub users: UserPool,
+    /// `BOOKSTORE_RATE_LIMITS`; `off` for the main server so only the rate-limit scenarios see 429s.
+    pub rate_limits: String,
+    /// Where the server's log goes.
+    pub log_file: PathBuf,
+}
+
+/// A running `bookstore serve`, stopped with SIGTERM when dropped; or a server someone else runs.
+pub struct Server {
+    pub base_url: String,
+    child: Option<Child>,
+    _data_dir: Option<tempfile::TempDir>,
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// The `bookstore` binary to run (see the module documentation).
+pub fn locate_binary() -> anyhow::Result<PathBuf> {
+    if let Some(path) = std::env::var_os("BOOKSTORE_BIN") {
+        let path = PathBuf::from(path);
+        if !path.is_file() {
+            bail!("BOOKSTORE_BIN={} is not a file", path.display());
+        }
+        return Ok(path);
+    }
+    let mut candidates = Vec::new();
+    // target/<profile>/deps/bdd-<hash> → target/<profile>/bookstore
+    if let Ok(exe) = std::env::current_exe()
+        && let Some(profile_dir) = exe.parent().and_then(Path::parent)
+    {
+        candidates.push(profile_dir.join("bookstore"));
+    }
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        candidates.push(PathBuf::from(dir).join("debug/bookstore"));
+    }
+    candidates.push(PathBuf::from(CI_TARGET).join("debug/bookstore"));
+    candidates.into_iter().find(|p| p.is_file()).ok_or_else(|| {
+        anyhow::anyhow!(
+            "no bookstore binary found: build it with `cargo build -p bookstore-api --bin bookstore` \
+             (into {CI_TARGET} or this test's target folder) or set BOOKSTORE_BIN"
+        )
+    })
+}
+
+impl Server {
+    /// `BOOKSTORE_URL` when set (a server someone started, with this pool's users), else a new server.
+    pub async fn start_or_connect(options: &ServerOptions) -> anyhow::Result<Self> {
+        if let Ok(url) = std::env::var("BOOKSTORE_URL") {
+            let server = Self { base_url: url.trim_end_matches('/').to_owned(), child: None, _data_dir: None };
+            server.wait_ready(Duration::from_secs(30)).await?;
+            return Ok(server);
+        }
+        Self::start(options).await
+    }
+
+    /// Starts `bookstore serve` on a fresh embedded data dir and waits until it is ready.
+    pub async fn start(options: &ServerOptions) -> anyhow::Result<Self> {
+        let binary = locate_binary()?;
+        let data_dir = tempfile::Builder::new().prefix("bookstore-bdd-").tempdir()?;
+        // As root, PostgreSQL runs as `postgres`, which must be able to reach the data dir.
+        std::fs::set_permissions(data_dir.path(), Permissions::from_mode(0o755))?;
+        let http = format!("127.0.0.1:{}", free_port()?);
+        if let Some(parent) = options.log_file.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let log = File::create(&options.log_file)
+            .with_context(|| format!("creating the server log {}", options.log_file.display()))?;
+        let mut command = Command::new(&binary);
+        command.arg("serve");
+        for name in [
+            "ECOM_DATABASE_URL",
+            "INVENTORY_DATABASE_URL",
+            "ANALYTICS_DATABASE_URL",
+            "KAFKA_BOOTSTRAP_SERVERS",
+            "REDIS_URL",
+            "OIDC_ISSUER_URL",
+            "OIDC_AUDIENCE",
+            "OIDC_JWKS_URL",
+            "BOOKSTORE_LOG_FORMAT",
+        ] {
+            command.env_remove(name);
+        }
+        let child = command
+            .env("BOOKSTORE_DATA_DIR", data_dir.path().join("data"))
+            .env("BOOKSTORE_PG_PORT", free_port()?.to_string())
+            .env("BOOKSTORE_HTTP_ADDR", &http)
+            .env("BOOKSTORE_DEV_USERS", options.users.dev_users())
+            .env("BOOKSTORE_RATE_LIMITS", &options.rate_limits)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        let mut server = Self { base_url: format!("http://{http}"), child: Some(child), _data_dir: Some(data_dir) };
+        if let Err(err) = server.wait_ready(Duration::from_secs(180)).await {
+            server.stop();
+            let log = std::fs::read_to_string(&options.log_file).unwrap_or_default();
+            bail!("{err:#}\nserver log ({}):\n{log}", options.log_file.display());
+        }
+        Ok(server)
+    }
+
+    async fn wait_ready(&self, within: Duration) -> anyhow::Result<()> {
+        let client = reqwest::Client::new();
+        let started = Instant::now();
+        let url = format!("{}/readyz", self.base_url);
+        loop {
+            if let Ok(response) = client.get(&url).timeout(Duration::from_secs(5)).send().await
+                && response.status() == 200
+            {
+                return Ok(());
+            }
+            if started.elapsed() > within {
+                bail!("{url} did not answer 200 within {within:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Whether the server this process started has exited.
+    pub fn has_exited(&mut self) -> bool {
+        self.child.as_mut().is_some_and(|c| !matches!(c.try_wait(), Ok(None)))
+    }
+
+    /// SIGTERM, then wait up to 60 s (SIGKILL after that). A server this process did not start is left alone.
+    pub fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else { return };
+        if let Ok(None) = child.try_wait() {
+            let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
+            let _ = kill(pid, Signal::SIGTERM);
+            let started = Instant::now();
+            while let Ok(None) = child.try_wait() {
+                if started.elapsed() > Duration::from_secs(60) {
+                    let _ = child.kill();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        let _ = child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
