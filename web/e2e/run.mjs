@@ -6,12 +6,15 @@
 //  - E2E_STUB=1: start the in-memory contract stub (e2e/stub/server.mjs) instead — it only checks
 //    the specs and the SPA against our reading of API.md, never the backend.
 //  - otherwise: start `bookstore serve` on a fresh data dir and free ports, with known dev users
-//    and rate limits off, wait for /readyz, run the specs, stop it. The binary is E2E_BOOKSTORE_BIN,
-//    else target/release/bookstore, else target/debug/bookstore (build it first: cargo build).
+//    and rate limits off, wait for /readyz, run the specs, stop it (also on failure or Ctrl-C).
+//    The binary is E2E_BOOKSTORE_BIN, else $CARGO_TARGET_DIR/debug/bookstore, else
+//    /var/cache/bookstore/target/debug/bookstore, else target/debug/bookstore (cargo build first).
+//    web/dist is built first when it is missing or older than the sources.
 //
 // Specs run one file at a time with node's test runner; screenshots land in web/screenshots/.
+// The last line printed is always `N passed, M failed`; the exit code is non-zero on any failure.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -26,12 +29,11 @@ const devUsers = process.env.E2E_DEV_USERS ?? DEFAULT_USERS;
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const log = (m) => console.log(`# e2e: ${m}`);
+/** A setup failure: reported, counted as one failed check, and the server (if any) still stopped. */
+class SetupError extends Error {}
 const die = (m) => {
-  console.error(`e2e: ${m}`);
-  process.exit(1);
+  throw new SetupError(m);
 };
-
-if (!existsSync(chromium)) die(`${chromium} not found: apt-get install -y chromium (never npx playwright install)`);
 
 const freePort = () =>
   new Promise((res, rej) => {
@@ -79,9 +81,14 @@ async function startStub() {
 
 async function startServer() {
   if (process.env.E2E_STUB === '1') return startStub();
-  const bin =
-    process.env.E2E_BOOKSTORE_BIN ?? [join(repo, 'target', 'release', 'bookstore'), join(repo, 'target', 'debug', 'bookstore')].find((p) => existsSync(p));
-  if (!bin || !existsSync(bin)) die('no bookstore binary: build it (cargo build --release) or set E2E_BOOKSTORE_BIN, or point E2E_BASE_URL at a running server');
+  const candidates = [
+    process.env.CARGO_TARGET_DIR && join(process.env.CARGO_TARGET_DIR, 'debug', 'bookstore'),
+    '/var/cache/bookstore/target/debug/bookstore',
+    join(repo, 'target', 'debug', 'bookstore'),
+  ].filter(Boolean);
+  const bin = process.env.E2E_BOOKSTORE_BIN ?? candidates.find((p) => existsSync(p));
+  if (!bin || !existsSync(bin))
+    die(`no bookstore binary (looked at E2E_BOOKSTORE_BIN, ${candidates.join(', ')}): cargo build -p bookstore-api --bin bookstore, or point E2E_BASE_URL at a running server`);
   const [httpPort, pgPort] = [await freePort(), await freePort()];
   dataDir = mkdtempSync(join(tmpdir(), 'bookstore-e2e-'));
   chmodSync(dataDir, 0o755); // the embedded PostgreSQL runs as the postgres user
@@ -99,8 +106,9 @@ async function startServer() {
       BOOKSTORE_DATA_DIR: dataDir,
       BOOKSTORE_PG_PORT: String(pgPort),
       BOOKSTORE_DEV_USERS: devUsers,
+      BOOKSTORE_WEB_DIR: join(web, 'dist'),
       BOOKSTORE_RATE_LIMITS: 'off',
-      RUST_LOG: process.env.RUST_LOG ?? 'info',
+      RUST_LOG: process.env.RUST_LOG ?? 'warn',
     },
   });
   await waitFor(`${baseUrl}/readyz`, { timeoutMs: Number(process.env.E2E_READY_TIMEOUT_S ?? 240) * 1000, child: server });
@@ -113,9 +121,27 @@ function stopServer() {
   }
 }
 
+/** Newest modification time under the SPA's sources (what `npm run build` reads). */
+function newestSource() {
+  let newest = 0;
+  const walk = (p) => {
+    const st = statSync(p);
+    if (st.isDirectory()) for (const f of readdirSync(p)) walk(join(p, f));
+    else if (!/\.test\.tsx?$/.test(p)) newest = Math.max(newest, st.mtimeMs);
+  };
+  for (const p of ['src', 'public', 'index.html', 'vite.config.ts', 'package.json']) if (existsSync(join(web, p))) walk(join(web, p));
+  return newest;
+}
+
+function distIsCurrent() {
+  const index = join(web, 'dist', 'index.html');
+  return existsSync(index) && statSync(index).mtimeMs >= newestSource();
+}
+
 async function main() {
-  if (!existsSync(join(web, 'dist', 'index.html')) && (process.env.E2E_STUB === '1' || !baseUrl)) {
-    log('web/dist missing: building the SPA');
+  if (!existsSync(chromium)) die(`${chromium} not found: apt-get install -y chromium (never npx playwright install)`);
+  if ((process.env.E2E_STUB === '1' || !baseUrl) && !distIsCurrent()) {
+    log('web/dist is missing or older than the sources: building the SPA');
     if (spawnSync('npm', ['run', 'build'], { cwd: web, stdio: 'inherit' }).status !== 0) die('npm run build failed');
   }
   if (!baseUrl) await startServer();
@@ -131,21 +157,57 @@ async function main() {
     .filter((f) => !process.env.E2E_ONLY || f.includes(process.env.E2E_ONLY))
     .sort()
     .map((f) => join(here, 'specs', f));
+  if (specs.length === 0) die(`no spec files match E2E_ONLY=${process.env.E2E_ONLY}`);
   rmSync(join(web, 'screenshots'), { recursive: true, force: true });
-  const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...specs], {
-    cwd: web,
-    stdio: 'inherit',
-    env: { ...process.env, E2E_BASE_URL: baseUrl, E2E_DEV_USERS: devUsers, CHROMIUM_PATH: chromium },
-  });
+  // Human-readable progress on stdout; a TAP copy to a file for the closing count.
+  const tap = join(web, 'test-results', 'e2e.tap');
+  mkdirSync(dirname(tap), { recursive: true });
+  rmSync(tap, { force: true });
+  const child = spawn(
+    process.execPath,
+    ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...specs],
+    {
+      cwd: web,
+      stdio: 'inherit',
+      env: { ...process.env, E2E_BASE_URL: baseUrl, E2E_DEV_USERS: devUsers, CHROMIUM_PATH: chromium },
+    },
+  );
+  testRunner = child;
   const code = await new Promise((res) => child.on('exit', (c, sig) => res(c ?? (sig ? 1 : 0))));
-  return code;
+  testRunner = null;
+  const summary = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
+  const count = (k) => Number(summary.match(new RegExp(`^# ${k} (\\d+)$`, 'm'))?.[1] ?? NaN);
+  counts = { passed: count('pass'), failed: count('fail') + (Number.isNaN(count('cancelled')) ? 0 : count('cancelled')) };
+  if (Number.isNaN(counts.passed) || Number.isNaN(counts.failed)) counts = { passed: 0, failed: 1 };
+  if (server && server.exitCode !== null) {
+    console.error(`e2e: bookstore serve exited (${server.exitCode}) during the run; see test-results/bookstore-serve.log`);
+    counts.failed += 1;
+  }
+  return code !== 0 || counts.failed > 0 ? 1 : 0;
 }
 
+let counts = { passed: 0, failed: 0 };
+let testRunner = null;
 let exitCode = 1;
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    console.error(`e2e: ${sig}: stopping`);
+    testRunner?.kill('SIGTERM');
+    if (server && server.exitCode === null) server.kill('SIGTERM');
+    if (dataDir && !process.env.E2E_KEEP_DATA) setTimeout(() => rmSync(dataDir, { recursive: true, force: true }), 3000).unref();
+    counts.failed += 1;
+    setTimeout(() => {
+      console.log(`${counts.passed} passed, ${counts.failed} failed`);
+      process.exit(130);
+    }, 3500);
+  });
+}
 try {
   exitCode = await main();
 } catch (e) {
-  console.error(`e2e: ${e.stack ?? e}`);
+  console.error(`e2e: ${e instanceof SetupError ? e.message : (e.stack ?? e)}`);
+  counts.failed += 1;
+  exitCode = 1;
 } finally {
   stopServer();
   if (server) {
@@ -163,4 +225,5 @@ try {
   }
   if (dataDir && !process.env.E2E_KEEP_DATA) rmSync(dataDir, { recursive: true, force: true });
 }
+console.log(`${counts.passed} passed, ${counts.failed} failed`);
 process.exit(exitCode);

@@ -2,7 +2,7 @@
 // charts show the new order within seconds; orders show line items; delete rules.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { RUN_ID, apiAs, assertNoTokensInStorage, clearCart, eventually, header, launch, openPage, screenshot, signIn, spaNavigate, user } from '../lib.mjs';
+import { RUN_ID, apiAs, uniqueIsbn, assertNoTokensInStorage, clearCart, eventually, header, launch, openPage, screenshot, signIn, spaNavigate, user } from '../lib.mjs';
 
 describe('admin console', { timeout: 300_000 }, () => {
   const admin = user('admin1');
@@ -54,7 +54,7 @@ describe('admin console', { timeout: 300_000 }, () => {
     await page.getByLabel('Title').fill(title);
     await page.getByLabel('Author').fill('E2E Author');
     await page.getByLabel('Price (USD)').fill('23.45');
-    await page.getByLabel('ISBN').fill('978-0000000001');
+    await page.getByLabel('ISBN').fill(uniqueIsbn());
     await page.getByLabel('Genre').fill('E2E Genre');
     await page.getByLabel('Published year').fill('2024');
     await page.getByLabel('Initial stock').fill('3');
@@ -153,6 +153,7 @@ describe('admin console', { timeout: 300_000 }, () => {
     await page.getByLabel('Title').fill(spare);
     await page.getByLabel('Author').fill('E2E Author');
     await page.getByLabel('Price (USD)').fill('5');
+    await page.getByLabel('ISBN').fill(uniqueIsbn()); // required by the server
     await page.getByRole('button', { name: 'Create book' }).click();
     await page.getByText(`“${spare}” was created.`).waitFor();
     const spareRow = page.getByTestId('admin-book-row').filter({ hasText: spare });

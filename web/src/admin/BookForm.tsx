@@ -42,7 +42,8 @@ export function toBookInput(v: FormValues, creating: boolean): BookInput {
   const input: BookInput = {
     title: v.title.trim(),
     author: v.author.trim(),
-    price: num(v.price),
+    // Blank stays out of the body: the server then reports "price is required" beside the other fields.
+    price: v.price.trim() === '' ? undefined : num(v.price),
     isbn: opt(v.isbn),
     genre: opt(v.genre),
     publishedYear: v.publishedYear.trim() === '' ? null : num(v.publishedYear),
@@ -57,7 +58,7 @@ const FIELDS: { name: keyof FormValues; label: string; type?: string; required?:
   { name: 'title', label: 'Title', required: true, wide: true },
   { name: 'author', label: 'Author', required: true },
   { name: 'price', label: 'Price (USD)', required: true, inputMode: 'decimal' },
-  { name: 'isbn', label: 'ISBN' },
+  { name: 'isbn', label: 'ISBN', required: true, hint: 'ISBN-10 or ISBN-13, hyphens allowed; each book needs its own.' },
   { name: 'genre', label: 'Genre' },
   { name: 'publishedYear', label: 'Published year', inputMode: 'numeric' },
   { name: 'initialStock', label: 'Initial stock', createOnly: true, inputMode: 'numeric', hint: 'Units available as soon as the book is created.' },

@@ -71,6 +71,29 @@ describe('ApiClient', () => {
     expect(s.calls.map((x) => x.headers['X-CSRF-Token'] ?? '-')).toEqual(['-', 'old', '-', 'new']);
   });
 
+  it('a server without GET /csrf/token (404) still takes writes, without the header', async () => {
+    const s = fakeServer([
+      () => problem(404, { title: 'Not Found' }),
+      () => json(201, { id: 'i1' }),
+      () => new Response(null, { status: 204 }),
+    ]);
+    const c = client(s.fetchImpl);
+    expect(await c.request('POST', '/ecom/cart', { body: {} })).toEqual({ id: 'i1' });
+    await c.request('DELETE', '/ecom/cart/i1');
+    expect(s.calls.map((x) => `${x.method} ${x.url} ${x.headers['X-CSRF-Token'] ?? '-'}`)).toEqual(['GET /csrf/token -', 'POST /ecom/cart -', 'DELETE /ecom/cart/i1 -']);
+  });
+
+  it('after a 404 from /csrf/token, a 403 on a write fetches a token after all and retries once', async () => {
+    const s = fakeServer([
+      () => problem(404, { title: 'Not Found' }),
+      () => problem(403, { title: 'Forbidden', detail: 'This write needs an X-CSRF-Token header' }),
+      () => json(200, { token: 'now' }),
+      () => json(201, { id: 'x' }),
+    ]);
+    expect(await client(s.fetchImpl).request('POST', '/ecom/cart', { body: {} })).toEqual({ id: 'x' });
+    expect(s.calls.map((x) => x.headers['X-CSRF-Token'] ?? '-')).toEqual(['-', '-', '-', 'now']);
+  });
+
   it('a second 403 is final: ApiError 403, no third attempt', async () => {
     const s = fakeServer([
       () => json(200, { token: 'a' }),
@@ -179,6 +202,8 @@ describe('typed endpoints', () => {
     expect(toPage([{ a: 1 }])).toMatchObject({ content: [{ a: 1 }], totalPages: 1, number: 0 });
     expect(toPage({ items: [1, 2], total: 45, page: 2, size: 20 })).toEqual({ content: [1, 2], totalElements: 45, totalPages: 3, number: 2, size: 20 });
     expect(toPage({ content: [], totalElements: 0, totalPages: 0, number: 0, size: 20 }).totalPages).toBe(0);
+    // /inven/admin/stock as the backend sends it (snake_case)
+    expect(toPage({ content: [1], total_elements: 41, total_pages: 3, number: 1, size: 20 })).toEqual({ content: [1], totalElements: 41, totalPages: 3, number: 1, size: 20 });
     expect(freshnessSeconds(1.5)).toBe(1.5);
     expect(freshnessSeconds({ seconds: 3 })).toBe(3);
     expect(freshnessSeconds({ freshness_seconds: '2.5' })).toBe(2.5);

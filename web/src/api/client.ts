@@ -45,8 +45,9 @@ export class ApiClient {
   private readonly getAccessToken: ApiClientOptions['getAccessToken'];
   private readonly onUnauthorized?: ApiClientOptions['onUnauthorized'];
   private readonly fetchImpl: typeof fetch;
+  /** null: not fetched yet; '': the server has no CSRF endpoint. */
   private csrfToken: string | null = null;
-  private csrfInFlight: Promise<string> | null = null;
+  private csrfInFlight: Promise<string | null> | null = null;
 
   constructor(opts: ApiClientOptions) {
     this.baseUrl = opts.baseUrl ?? '';
@@ -63,12 +64,25 @@ export class ApiClient {
     this.csrfInFlight = null;
   }
 
-  /** The CSRF token, fetched once and shared by concurrent writers; `force` fetches a fresh one. */
-  async csrf(force = false): Promise<string> {
-    if (!force && this.csrfToken) return this.csrfToken;
+  /**
+   * The CSRF token, fetched once and shared by concurrent writers; `force` fetches a fresh one.
+   * `null` when the server has no CSRF endpoint (404): writes then go without the header, and a
+   * 403 still makes the next write look again.
+   */
+  async csrf(force = false): Promise<string | null> {
+    if (!force && this.csrfToken !== null) return this.csrfToken || null;
     if (!force && this.csrfInFlight) return this.csrfInFlight;
     const p = (async () => {
-      const res = await this.send('GET', '/csrf/token', {});
+      let res: Response;
+      try {
+        res = await this.send('GET', '/csrf/token', {});
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 404) {
+          this.csrfToken = '';
+          return null;
+        }
+        throw e;
+      }
       const body = (await res.json()) as { token?: unknown };
       if (typeof body?.token !== 'string' || !body.token) {
         throw new ApiError({ status: res.status, title: 'Invalid CSRF token response' });
@@ -101,12 +115,12 @@ export class ApiClient {
     if (!WRITES.has(method)) return this.send(method, path, opts);
     const token = await this.csrf();
     try {
-      return await this.send(method, path, opts, token);
+      return await this.send(method, path, opts, token ?? undefined);
     } catch (e) {
       if (!(e instanceof ApiError) || e.status !== 403) throw e;
       // The CSRF token may have expired or been rotated: refresh it once and retry once.
       const fresh = await this.csrf(true);
-      return this.send(method, path, opts, fresh);
+      return this.send(method, path, opts, fresh ?? undefined);
     }
   }
 

@@ -2,8 +2,9 @@ import type { Page } from './types';
 
 /**
  * Normalise a paged answer. `/ecom` pages are `{content,totalElements,totalPages,number,size}`;
- * the inventory admin list is not pinned down by the contract, so accept `{items,total,page,size}`
- * and bare arrays too.
+ * the inventory admin list (`/inven/admin/stock`) is the same in snake_case
+ * (`{content,total_elements,total_pages,number,size}`). `{items,total,page,size}` and bare arrays
+ * are accepted too, for other deployments.
  */
 export function toPage<T>(raw: unknown, fallbackSize = 20): Page<T> {
   if (Array.isArray(raw)) {

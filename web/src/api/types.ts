@@ -67,7 +67,7 @@ export interface Order {
 export interface BookInput {
   title: string;
   author: string;
-  price: number | string;
+  price?: number | string;
   description?: string;
   coverUrl?: string;
   isbn?: string;

@@ -40,6 +40,25 @@ function QuantityControl({ line, disabled, onChange }: { line: CartLine; disable
   );
 }
 
+/**
+ * The 409 of a checkout names the short books (`books: [{bookId, title, requested, available}]`):
+ * say it with titles, e.g. "Not enough stock for Clean Code (3 wanted, 1 left)."
+ */
+export function shortageText(problem: Record<string, unknown> | undefined): string | null {
+  const books = problem?.books;
+  if (!Array.isArray(books) || books.length === 0) return null;
+  const parts = books
+    .filter((b): b is { title?: unknown; requested?: unknown; available?: unknown } => !!b && typeof b === 'object')
+    .map((b) => {
+      const title = typeof b.title === 'string' && b.title ? b.title : 'a book';
+      const left = typeof b.available === 'number' ? (b.available > 0 ? `${b.available} left` : 'none left') : null;
+      const wanted = typeof b.requested === 'number' ? `${b.requested} wanted` : null;
+      const detail = [wanted, left].filter(Boolean).join(', ');
+      return detail ? `${title} (${detail})` : title;
+    });
+  return parts.length ? `Not enough stock for ${parts.join('; ')}.` : null;
+}
+
 export default function CartPage() {
   const cart = useCart();
   const auth = useAuth();
@@ -121,7 +140,7 @@ export default function CartPage() {
   const errorText = (() => {
     if (!checkoutError) return null;
     if (!isApiError(checkoutError)) return 'Checkout failed unexpectedly. Please try again.';
-    if (checkoutError.isConflict) return `Not enough stock: ${checkoutError.detail ?? checkoutError.title}. Your cart was not charged; adjust the quantities and try again.`;
+    if (checkoutError.isConflict) return `${shortageText(checkoutError.problem) ?? checkoutError.detail ?? 'Not enough stock.'} No order was placed; adjust your cart and try again.`;
     if (checkoutError.isValidation) return checkoutError.detail ?? 'Your cart is empty.';
     if (checkoutError.status === 503) return 'Stock could not be checked right now, so no order was placed. Please try again in a moment.';
     if (checkoutError.isNetwork) return 'The connection dropped while placing your order. Try again — you will not be charged twice.';
