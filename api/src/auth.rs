@@ -134,8 +134,12 @@ impl Authenticator {
 }
 
 fn authenticate(parts: &Parts, auth: &Authenticator) -> Result<User, ApiError> {
-    let value = parts
-        .headers
+    bearer_user(&parts.headers, auth)
+}
+
+/// The verified user of a request's `Authorization: Bearer` header.
+pub fn bearer_user(headers: &axum::http::HeaderMap, auth: &Authenticator) -> Result<User, ApiError> {
+    let value = headers
         .get(header::AUTHORIZATION)
         .ok_or_else(|| ApiError::Unauthorized("Sign in: this needs a bearer token.".to_owned()))?;
     let token = value

@@ -80,6 +80,9 @@ pub struct ServeArgs {
     #[arg(long, env = "BOOKSTORE_DEV_USERS", value_name = "BOOKSTORE_DEV_USERS", default_value = DEFAULT_DEV_USERS,
           value_parser = dev_users, hide_default_value = true)]
     pub dev_users: DevUsers,
+    /// Redis for state shared by replicas (CSRF tokens); unset → in-process.
+    #[arg(long, env = "REDIS_URL", value_name = "REDIS_URL")]
+    pub redis_url: Option<String>,
     /// The built web app to serve at `/` (default `web/dist`).
     #[arg(long, env = "BOOKSTORE_WEB_DIR", value_name = "BOOKSTORE_WEB_DIR")]
     pub web_dir: Option<PathBuf>,

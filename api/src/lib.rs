@@ -10,6 +10,7 @@ pub mod auth;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod csrf;
 pub mod db;
 pub mod embedded_pg;
 pub mod error;

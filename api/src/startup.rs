@@ -24,6 +24,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::Authenticator;
 use crate::catalog::{self, CatalogCache};
+use crate::csrf::{self, Csrf};
 use crate::db::Databases;
 use crate::error;
 use crate::issuer::DevIssuer;
@@ -40,6 +41,7 @@ pub struct AppState {
     pub auth: Authenticator,
     /// The built-in OIDC issuer, when no external one is configured.
     pub issuer: Option<DevIssuer>,
+    pub csrf: Csrf,
     /// The in-process materializer's health, when this process runs one (readiness includes it).
     pub materializer: Option<StatusHandle>,
     pub databases: Databases,
@@ -62,6 +64,7 @@ pub struct AppConfig {
     pub commerce: CommerceConfig,
     pub auth: Authenticator,
     pub issuer: Option<DevIssuer>,
+    pub csrf: Csrf,
 }
 
 impl AppState {
@@ -78,6 +81,7 @@ impl AppState {
             commerce,
             auth: config.auth,
             issuer: config.issuer,
+            csrf: config.csrf,
             materializer: None,
             databases,
             web_dir: config.web_dir,
@@ -152,9 +156,11 @@ pub fn build(state: AppState, extra: Router<AppState>) -> Router {
     let issuer = state.issuer.as_ref().map_or_else(Router::new, DevIssuer::router);
     api.merge(ops::router(openapi))
         .merge(issuer)
+        .route("/csrf/token", axum::routing::get(csrf::token))
         .merge(extra)
         .fallback(spa::fallback)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::require))
         .layer(middleware::from_fn(ops::track))
         .layer(
             TraceLayer::new_for_http()

@@ -30,7 +30,7 @@ async fn admin_routes_are_401_without_a_token_and_403_for_customers() {
     ];
     for (method, path, body) in routes {
         let mut anonymous = app.client.request(method.clone(), app.url(&path));
-        let mut as_customer = customer.request(method.clone(), &path);
+        let mut as_customer = customer.write(method.clone(), &path).await;
         if let Some(body) = &body {
             anonymous = anonymous.json(body);
             as_customer = as_customer.json(body);

@@ -250,15 +250,25 @@ async fn shop_and_see_it_in_analytics(server: &Server, ecom_url: &str) {
     };
     let shopper = token("user1", "user1pass").await;
     let admin = token("admin1", "admin1pass").await;
+    let csrf: serde_json::Value =
+        client.get(format!("{base}/csrf/token")).bearer_auth(&shopper).send().await.unwrap().json().await.unwrap();
+    let csrf = csrf["token"].as_str().unwrap().to_owned();
     let add = client
         .post(format!("{base}/ecom/cart"))
         .bearer_auth(&shopper)
+        .header("x-csrf-token", &csrf)
         .json(&serde_json::json!({"bookId": "00000000-0000-0000-0000-000000000003", "quantity": 2}))
         .send()
         .await
         .unwrap();
     assert_eq!(add.status(), 201);
-    let order = client.post(format!("{base}/ecom/checkout")).bearer_auth(&shopper).send().await.unwrap();
+    let order = client
+        .post(format!("{base}/ecom/checkout"))
+        .bearer_auth(&shopper)
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(order.status(), 201);
 
     let started = Instant::now();

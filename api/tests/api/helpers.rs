@@ -9,6 +9,7 @@ use std::time::Duration;
 use axum::Router;
 use bookstore_actors::{Commerce, CommerceConfig};
 use bookstore_api::auth::Authenticator;
+use bookstore_api::csrf::{Csrf, MemoryStore};
 use bookstore_api::db::{DatabaseUrls, Databases};
 use bookstore_api::issuer::DevIssuer;
 use bookstore_api::startup::{AppConfig, AppState, BackgroundTasks, build, serve};
@@ -169,7 +170,7 @@ impl TestApp {
 
     /// Requests as a signed-in user (`sub` = `user`) with these roles.
     pub fn as_user(&self, user: &str, roles: &[&str]) -> Session<'_> {
-        Session { app: self, token: token(user, roles) }
+        Session { app: self, token: token(user, roles), csrf: OnceCell::new() }
     }
 
     pub fn shopper(&self, user: &str) -> Session<'_> {
@@ -199,10 +200,11 @@ async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
     row.try_get::<i64>("", "v").unwrap()
 }
 
-/// A signed-in client.
+/// A signed-in client. Writes carry the user's CSRF token, fetched on first need.
 pub struct Session<'a> {
     pub app: &'a TestApp,
     pub token: String,
+    csrf: OnceCell<String>,
 }
 
 impl Session<'_> {
@@ -210,12 +212,28 @@ impl Session<'_> {
         self.app.client.request(method, self.app.url(path)).bearer_auth(&self.token)
     }
 
+    pub async fn csrf_token(&self) -> String {
+        self.csrf
+            .get_or_init(|| async {
+                let response = self.request(reqwest::Method::GET, "/csrf/token").send().await.unwrap();
+                assert_eq!(response.status(), 200, "a signed-in user gets a CSRF token");
+                response.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
+            })
+            .await
+            .clone()
+    }
+
+    /// A write request with the CSRF header.
+    pub async fn write(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.request(method, path).header("x-csrf-token", self.csrf_token().await)
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.request(reqwest::Method::GET, path).send().await.unwrap()
     }
 
     pub async fn json(&self, method: reqwest::Method, path: &str, body: serde_json::Value) -> reqwest::Response {
-        self.request(method, path).json(&body).send().await.unwrap()
+        self.write(method, path).await.json(&body).send().await.unwrap()
     }
 
     pub async fn post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
@@ -227,11 +245,11 @@ impl Session<'_> {
     }
 
     pub async fn delete(&self, path: &str) -> reqwest::Response {
-        self.request(reqwest::Method::DELETE, path).send().await.unwrap()
+        self.write(reqwest::Method::DELETE, path).await.send().await.unwrap()
     }
 
     pub async fn checkout(&self, key: Option<&str>) -> reqwest::Response {
-        let mut request = self.request(reqwest::Method::POST, "/ecom/checkout");
+        let mut request = self.write(reqwest::Method::POST, "/ecom/checkout").await;
         if let Some(key) = key {
             request = request.header("Idempotency-Key", key);
         }
@@ -261,6 +279,8 @@ pub struct Options {
     pub commerce: CommerceConfig,
     /// Run the built-in dev issuer with these users (`name:password:roles,…`).
     pub dev_users: Option<&'static str>,
+    /// The CSRF token store; default: in-process with the default expiry.
+    pub csrf: Option<Csrf>,
 }
 
 impl Default for Options {
@@ -275,6 +295,7 @@ impl Default for Options {
                 ..Default::default()
             },
             dev_users: None,
+            csrf: None,
         }
     }
 }
@@ -348,6 +369,9 @@ pub async fn spawn(options: Options) -> TestApp {
         commerce: options.commerce,
         auth,
         issuer,
+        csrf: options
+            .csrf
+            .unwrap_or_else(|| Csrf::new(std::sync::Arc::new(MemoryStore::new(Csrf::DEFAULT_TTL)), Csrf::DEFAULT_TTL)),
     };
     let extra = options.extra;
     let (state, background) = AppState::start(pools, config).await.expect("application starts");

@@ -6,6 +6,7 @@ mod helpers;
 mod admin;
 mod catalog;
 mod cli;
+mod csrf;
 mod errors;
 mod identity;
 mod ops;

@@ -54,14 +54,15 @@ async fn cart_rejects_bad_input_naming_the_field() {
         assert_problem(ann.post("/ecom/cart", json!({"bookId": seed_id(1), "quantity": 2})).await, 422).await;
     assert_eq!(too_many["invalid-params"][0]["name"], "quantity");
     let garbage = ann
-        .request(Method::POST, "/ecom/cart")
+        .write(Method::POST, "/ecom/cart")
+        .await
         .header("content-type", "application/json")
         .body("{")
         .send()
         .await
         .unwrap();
     assert_problem(garbage, 400).await;
-    let untyped = ann.request(Method::POST, "/ecom/cart").body("{}").send().await.unwrap();
+    let untyped = ann.write(Method::POST, "/ecom/cart").await.body("{}").send().await.unwrap();
     assert_problem(untyped, 415).await;
     let cart: Value = ann.get("/ecom/cart").await.json().await.unwrap();
     assert_eq!(cart[0]["quantity"], 98, "nothing was lost or changed by the bad requests");

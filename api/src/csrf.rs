@@ -1,0 +1,168 @@
+//! CSRF protection for every write under `/ecom`, `/inven` and `/analytics`: `GET /csrf/token` hands a signed-in
+//! user a random token, stored server-side and bound to that user with an expiry; each POST/PUT/PATCH/DELETE must
+//! send it back in `X-CSRF-Token`. A missing, expired or another user's token is 403.
+//!
+//! The store is in-process on the embedded default and Redis (through fred) when `REDIS_URL` is set, so every
+//! replica accepts every other's tokens and they survive a restart.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use fred::prelude::{ClientLike, KeysInterface};
+use rand::RngCore;
+use serde::Serialize;
+
+use crate::auth::User;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// The header writes carry the token in.
+pub const HEADER: &str = "x-csrf-token";
+
+#[derive(Debug, thiserror::Error)]
+#[error("the CSRF token store failed: {0}")]
+pub struct StoreError(String);
+
+/// Where tokens live: user-bound, expiring.
+#[async_trait::async_trait]
+pub trait CsrfStore: Send + Sync {
+    async fn put(&self, token: &str, user: &str, ttl: Duration) -> Result<(), StoreError>;
+    /// The user the token was issued to, while it has not expired.
+    async fn owner(&self, token: &str) -> Result<Option<String>, StoreError>;
+}
+
+/// Tokens in this process (the embedded default).
+pub struct MemoryStore(moka::future::Cache<String, String>);
+
+impl MemoryStore {
+    pub fn new(ttl: Duration) -> Self {
+        Self(moka::future::Cache::builder().time_to_live(ttl).max_capacity(1_000_000).build())
+    }
+}
+
+#[async_trait::async_trait]
+impl CsrfStore for MemoryStore {
+    async fn put(&self, token: &str, user: &str, _ttl: Duration) -> Result<(), StoreError> {
+        self.0.insert(token.to_owned(), user.to_owned()).await;
+        Ok(())
+    }
+
+    async fn owner(&self, token: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.0.get(token).await)
+    }
+}
+
+/// Tokens in Redis, shared by every replica.
+pub struct RedisStore(fred::clients::Client);
+
+impl RedisStore {
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let config = fred::types::config::Config::from_url(url).map_err(|e| StoreError(e.to_string()))?;
+        let client = fred::clients::Client::new(config, None, None, None);
+        client.init().await.map_err(|e| StoreError(e.to_string()))?;
+        Ok(Self(client))
+    }
+
+    fn key(token: &str) -> String {
+        format!("bookstore:csrf:{token}")
+    }
+}
+
+#[async_trait::async_trait]
+impl CsrfStore for RedisStore {
+    async fn put(&self, token: &str, user: &str, ttl: Duration) -> Result<(), StoreError> {
+        let seconds = i64::try_from(ttl.as_secs().max(1)).unwrap_or(i64::MAX);
+        self.0
+            .set::<(), _, _>(Self::key(token), user, Some(fred::types::Expiration::EX(seconds)), None, false)
+            .await
+            .map_err(|e| StoreError(e.to_string()))
+    }
+
+    async fn owner(&self, token: &str) -> Result<Option<String>, StoreError> {
+        self.0.get::<Option<String>, _>(Self::key(token)).await.map_err(|e| StoreError(e.to_string()))
+    }
+}
+
+/// Issues and checks tokens. Cheap to clone.
+#[derive(Clone)]
+pub struct Csrf {
+    store: Arc<dyn CsrfStore>,
+    ttl: Duration,
+}
+
+impl Csrf {
+    pub const DEFAULT_TTL: Duration = Duration::from_secs(3600);
+
+    pub fn new(store: Arc<dyn CsrfStore>, ttl: Duration) -> Self {
+        Self { store, ttl }
+    }
+
+    /// The in-process store, or Redis when a URL is given.
+    pub async fn from_settings(redis_url: Option<&str>, ttl: Duration) -> Result<Self, StoreError> {
+        let store: Arc<dyn CsrfStore> = match redis_url {
+            Some(url) => Arc::new(RedisStore::connect(url).await?),
+            None => Arc::new(MemoryStore::new(ttl)),
+        };
+        Ok(Self::new(store, ttl))
+    }
+
+    pub async fn issue(&self, user: &User) -> Result<String, StoreError> {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let token = URL_SAFE_NO_PAD.encode(bytes);
+        self.store.put(&token, &user.id, self.ttl).await?;
+        Ok(token)
+    }
+
+    pub async fn is_valid(&self, token: &str, user: &User) -> Result<bool, StoreError> {
+        Ok(self.store.owner(token).await?.is_some_and(|owner| owner == user.id))
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CsrfToken {
+    pub token: String,
+}
+
+/// A CSRF token for the signed-in user (any role).
+#[utoipa::path(get, path = "/csrf/token", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = CsrfToken), (status = 401, body = crate::error::Problem, content_type = "application/problem+json")))]
+pub async fn token(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Result<Response, ApiError> {
+    let user = crate::auth::bearer_user(&headers, &state.auth)?;
+    let token = state.csrf.issue(&user).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    Ok(([(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))], Json(CsrfToken { token })).into_response())
+}
+
+fn guarded(method: &Method, path: &str) -> bool {
+    let writes = matches!(*method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE);
+    writes && ["/ecom", "/inven", "/analytics"].iter().any(|p| path == *p || path.starts_with(&format!("{p}/")))
+}
+
+/// Middleware: a write by a signed-in user must carry that user's CSRF token. Requests without a valid bearer
+/// token pass through, so the handler answers 401 (the more useful answer) rather than 403.
+pub async fn require(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if !guarded(request.method(), request.uri().path()) {
+        return next.run(request).await;
+    }
+    let Ok(user) = crate::auth::bearer_user(request.headers(), &state.auth) else {
+        return next.run(request).await;
+    };
+    let Some(token) = request.headers().get(HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned) else {
+        return ApiError::Forbidden("This write needs an X-CSRF-Token header (GET /csrf/token).".to_owned())
+            .into_response();
+    };
+    match state.csrf.is_valid(&token, &user).await {
+        Ok(true) => next.run(request).await,
+        Ok(false) => {
+            ApiError::Forbidden("The CSRF token is unknown, expired or another user's.".to_owned()).into_response()
+        }
+        Err(err) => ApiError::Unavailable(err.to_string()).into_response(),
+    }
+}
