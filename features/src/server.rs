@@ -44,6 +44,10 @@ impl UserPool {
 
     /// An admin who is not a customer.
     pub const CLERK: &'static str = "bdd-clerk";
+    /// A shopper only the sign-in scenarios use (wrong passwords are counted per name).
+    pub const GUARD: &'static str = "bdd-guard";
+    /// A shopper the throttling scenario locks out.
+    pub const LOCKED: &'static str = "bdd-locked";
 
     /// `BOOKSTORE_DEV_USERS` for this pool.
     pub fn dev_users(&self) -> String {
@@ -51,6 +55,8 @@ impl UserPool {
             (1..=self.shoppers).map(|i| format!("{}:{PASSWORD}:customer", Self::shopper(i))).collect();
         users.extend((1..=self.admins).map(|i| format!("{}:{PASSWORD}:customer+admin", Self::admin(i))));
         users.push(format!("{}:{PASSWORD}:admin", Self::CLERK));
+        users.push(format!("{}:{PASSWORD}:customer", Self::GUARD));
+        users.push(format!("{}:{PASSWORD}:customer", Self::LOCKED));
         users.join(",")
     }
 }

@@ -97,6 +97,11 @@ async fn main() -> ExitCode {
                 .normalized(),
         )
         .fail_on_skipped()
+        .before(|feature, rule, scenario, world| {
+            let tags = feature.tags.iter().chain(rule.iter().flat_map(|r| r.tags.iter())).chain(scenario.tags.iter());
+            let serial = tags.into_iter().any(|t| t == "serial");
+            world.take_turn(serial).boxed_local()
+        })
         .after(|_, _, _, finished, _| {
             let counter = if matches!(finished, event::ScenarioFinished::StepPassed) { &PASSED } else { &FAILED };
             counter.fetch_add(1, Ordering::SeqCst);

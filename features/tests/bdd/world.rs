@@ -60,7 +60,21 @@ pub struct ShopWorld {
     pub orders: HashMap<String, Vec<Order>>,
     /// Anything else a step wants a later step to see.
     pub notes: HashMap<String, Value>,
+    /// Held for the whole scenario: shared by ordinary scenarios, exclusive for `@serial` ones.
+    turn: Option<Turn>,
 }
+
+/// A scenario's hold on [`TURNS`].
+#[derive(Debug)]
+#[expect(dead_code, reason = "held only to be dropped with the World")]
+enum Turn {
+    Shared(tokio::sync::OwnedRwLockReadGuard<()>),
+    Alone(tokio::sync::OwnedRwLockWriteGuard<()>),
+}
+
+/// `@serial` scenarios run with no other scenario running (cucumber itself only runs them one at a time).
+static TURNS: std::sync::LazyLock<std::sync::Arc<tokio::sync::RwLock<()>>> =
+    std::sync::LazyLock::new(|| std::sync::Arc::new(tokio::sync::RwLock::new(())));
 
 impl ShopWorld {
     fn new() -> Self {
@@ -73,7 +87,15 @@ impl ShopWorld {
             replies: Vec::new(),
             orders: HashMap::new(),
             notes: HashMap::new(),
+            turn: None,
         }
+    }
+
+    /// Waits for this scenario's turn: alone when `serial`, else alongside the other ordinary scenarios.
+    pub async fn take_turn(&mut self, serial: bool) {
+        let lock = TURNS.clone();
+        self.turn =
+            Some(if serial { Turn::Alone(lock.write_owned().await) } else { Turn::Shared(lock.read_owned().await) });
     }
 
     /// The signed-in shopper called `name` in this scenario (signed in on first mention).

@@ -8,6 +8,7 @@ Feature: Browsing the catalog
     Then they see 5 books
     And the catalog says it holds at least 10 books
 
+  @serial
   Scenario: Every book appears exactly once across the pages
     When a visitor reads the whole catalog 4 books at a time sorted by "price,desc"
     Then every book appears exactly once
@@ -65,6 +66,7 @@ Feature: Browsing the catalog
       | sort=isbn         | sort      |
       | sort=title,sideways | sort    |
 
+  @serial
   Scenario: Reading the catalog again costs nothing when it has not changed
     Given a visitor has read the first page of the catalog
     When they read it again, saying which version they already have

@@ -4,7 +4,7 @@ use anyhow::{Context as _, bail, ensure};
 use bookstore_features::client::{Api, Credentials, Reply, Tokens, b64url, claims_of};
 use bookstore_features::seed;
 use bookstore_features::server::{PASSWORD, UserPool};
-use cucumber::{then, when};
+use cucumber::{given, then, when};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -133,6 +133,7 @@ fn base64_decode(part: &str) -> anyhow::Result<Vec<u8>> {
 
 // Signing in.
 
+#[given(expr = "{word} signs in")]
 #[when(expr = "{word} signs in")]
 async fn signs_in(world: &mut ShopWorld, name: String) -> anyhow::Result<()> {
     world.shopper(&name).await?;
@@ -161,7 +162,7 @@ async fn admin_pass(world: &mut ShopWorld) -> anyhow::Result<()> {
 
 #[when(expr = "someone signs in as a shopper with the password {string}")]
 async fn sign_in_wrong(world: &mut ShopWorld, password: String) -> anyhow::Result<()> {
-    let reply = world.api.password_grant(&UserPool::shopper(1), &password).await?;
+    let reply = world.api.password_grant(UserPool::GUARD, &password).await?;
     world.set(reply);
     Ok(())
 }
@@ -290,5 +291,29 @@ async fn read_without_csrf(world: &mut ShopWorld, name: String) -> anyhow::Resul
 async fn anonymous_csrf(world: &mut ShopWorld) -> anyhow::Result<()> {
     let reply = world.api.get("/csrf/token").await?;
     world.set(reply);
+    Ok(())
+}
+
+#[when(expr = "someone guesses the password of a shopper {int} times")]
+async fn guesses(world: &mut ShopWorld, times: usize) -> anyhow::Result<()> {
+    for i in 0..times {
+        let reply = world.api.password_grant(UserPool::LOCKED, &format!("guess-{i}")).await?;
+        ensure!(reply.status == 400 || reply.status == 429, "guess {i}: {}", reply.status);
+    }
+    Ok(())
+}
+
+#[when("that shopper then signs in with the right password")]
+async fn right_password_after_guessing(world: &mut ShopWorld) -> anyhow::Result<()> {
+    let reply = world.api.password_grant(UserPool::LOCKED, PASSWORD).await?;
+    world.set(reply);
+    Ok(())
+}
+
+#[then("they are told to wait before trying again")]
+fn told_to_wait(world: &mut ShopWorld) -> anyhow::Result<()> {
+    let reply = world.last()?;
+    ensure!(reply.status == 429, "status {}: {}", reply.status, reply.text);
+    ensure!(reply.body.get("access_token").is_none(), "a token was handed out");
     Ok(())
 }

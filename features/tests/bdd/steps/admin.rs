@@ -264,3 +264,10 @@ async fn admin_list_includes(world: &mut ShopWorld, first: String, second: Strin
     }
     Ok(())
 }
+
+#[then("the admin is told stock cannot go below zero")]
+fn below_zero(world: &mut ShopWorld) -> anyhow::Result<()> {
+    let problem = world.last()?.clone().expect(422)?.problem()?;
+    ensure!(problem.detail.contains("negative"), "{}", problem.detail);
+    Ok(())
+}
