@@ -90,6 +90,9 @@ async fn main() -> ExitCode {
         }
     };
     let writer = ShopWorld::cucumber()
+        // 64 at once (cucumber's default) starves the embedded server's connection pools on a 2-core machine;
+        // `--concurrency N` overrides this.
+        .max_concurrent_scenarios(Some(12))
         .with_writer(
             writer::Basic::raw(std::io::stdout(), writer::Coloring::Auto, 0)
                 .summarized()

@@ -158,9 +158,22 @@ impl ShopWorld {
 
     /// The admin adds a book of this scenario's own, so its stock is nobody else's business.
     pub async fn add_own_book(&mut self, title: &str, price: f64, copies: i64) -> anyhow::Result<Book> {
+        self.add_own_book_by(title, "Ada Writer", price, copies).await
+    }
+
+    /// [`Self::add_own_book`] with a given author.
+    pub async fn add_own_book_by(
+        &mut self,
+        title: &str,
+        author: &str,
+        price: f64,
+        copies: i64,
+    ) -> anyhow::Result<Book> {
         let admin = self.admin().await?;
+        let mut json = Self::book_json(title, price, copies);
+        json["author"] = author.into();
         let book: Book = admin
-            .admin_create_book(&Self::book_json(title, price, copies))
+            .admin_create_book(&json)
             .await?
             .expect(201)
             .with_context(|| format!("adding the book {title:?}"))?

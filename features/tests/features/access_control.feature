@@ -23,6 +23,8 @@ Feature: Who may do what
       | list the stock                      |
       | set a book's stock                  |
       | adjust a book's stock               |
+      | look at the sales figures           |
+      | ask how fresh the analytics are     |
 
   Scenario Outline: A shopper cannot <action>
     When Ann, a shopper, tries to <action>
@@ -40,6 +42,8 @@ Feature: Who may do what
       | list the stock                      |
       | set a book's stock                  |
       | adjust a book's stock               |
+      | look at the sales figures           |
+      | ask how fresh the analytics are     |
 
   Scenario Outline: An admin who is not a customer cannot <action>
     When a clerk who may only administer tries to <action>
@@ -62,6 +66,7 @@ Feature: Who may do what
       | list the books of the admin console |
       | list all orders                     |
       | list the stock                      |
+      | look at the sales figures           |
 
   @smoke
   Scenario: A shopper can look at their own cart

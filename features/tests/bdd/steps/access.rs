@@ -32,6 +32,8 @@ fn action(name: &str) -> anyhow::Result<(Method, String, Option<Value>)> {
         "open anyone's order" => (Method::GET, format!("/ecom/admin/orders/{nobody}"), None),
         "list the stock" => (Method::GET, "/inven/admin/stock".into(), None),
         "set a book's stock" => (Method::PUT, format!("/inven/admin/stock/{book}"), Some(json!({"quantity": 50}))),
+        "look at the sales figures" => (Method::GET, "/analytics/views/vw_sales_over_time".into(), None),
+        "ask how fresh the analytics are" => (Method::GET, "/analytics/freshness".into(), None),
         "adjust a book's stock" => {
             (Method::POST, format!("/inven/admin/stock/{book}/adjust"), Some(json!({"delta": 0})))
         }

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod analytics;
 pub mod cart;
 pub mod catalog;
 pub mod checkout;
