@@ -138,6 +138,9 @@ describe('admin console', { timeout: 300_000 }, () => {
     // The contract does not fix the admin list's order: find the shopper's order by its reference.
     await page.getByRole('button', { name: `Order ${shopperOrderRef}`, exact: true }).click();
     await page.locator('.detail-row').getByRole('cell', { name: title }).waitFor();
+    // The dev issuer's sub is the user name: shown as is (a UUID sub would be shortened).
+    const orderRow = page.getByRole('row').filter({ has: page.getByRole('button', { name: `Order ${shopperOrderRef}`, exact: true }) });
+    assert.ok((await orderRow.innerText()).includes(shopper.username), `customer shown by name: ${await orderRow.innerText()}`);
     await screenshot(page, 'admin-orders');
   });
 

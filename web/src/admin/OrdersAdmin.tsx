@@ -5,7 +5,7 @@ import type { Order } from '../api/types';
 import { OrderItems, StatusChip } from '../components/OrderItems';
 import { Pagination } from '../components/Pagination';
 import { Empty, ErrorState, Loading } from '../components/States';
-import { formatDate, formatMoney, orderRef, plural } from '../lib/format';
+import { customerLabel, formatDate, formatMoney, orderRef, plural } from '../lib/format';
 import { useResource } from '../lib/useResource';
 
 function OrderRow({ order }: { order: Order }) {
@@ -25,7 +25,7 @@ function OrderRow({ order }: { order: Order }) {
           </button>
         </td>
         <td>{formatDate(order.createdAt, true)}</td>
-        <td title={order.userId}>{order.userId ? `Customer ${orderRef(order.userId)}` : '—'}</td>
+        <td title={order.userId}>{customerLabel(order.userId)}</td>
         <td className="num">{hasItems ? plural(units, 'book') : '—'}</td>
         <td className="num">{formatMoney(order.total)}</td>
         <td>

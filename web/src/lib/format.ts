@@ -23,3 +23,14 @@ export const orderRef = (id: string) => `#${id.replace(/-/g, '').slice(0, 8).toU
 export function plural(n: number, one: string, many = `${one}s`) {
   return `${n} ${n === 1 ? one : many}`;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Who placed an order, from its `userId` (the token's `sub`). The dev issuer's sub is the user
+ * name (`user4`): show it as is. Keycloak's is a UUID: show a short reference, never the raw UUID.
+ */
+export function customerLabel(userId: string | null | undefined): string {
+  if (!userId) return '—';
+  return UUID.test(userId) ? `Customer ${orderRef(userId)}` : userId;
+}

@@ -59,6 +59,14 @@ export function shortageText(problem: Record<string, unknown> | undefined): stri
   return parts.length ? `Not enough stock for ${parts.join('; ')}.` : null;
 }
 
+/** A problem detail with the book ids it names replaced by their titles (no raw UUIDs for people). */
+export function withTitles(detail: string | undefined, titles: ReadonlyMap<string, string>): string | undefined {
+  return detail?.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, (id) => {
+    const t = titles.get(id.toLowerCase());
+    return t ? `“${t}”` : 'a book';
+  });
+}
+
 export default function CartPage() {
   const cart = useCart();
   const auth = useAuth();
@@ -140,7 +148,11 @@ export default function CartPage() {
   const errorText = (() => {
     if (!checkoutError) return null;
     if (!isApiError(checkoutError)) return 'Checkout failed unexpectedly. Please try again.';
-    if (checkoutError.isConflict) return `${shortageText(checkoutError.problem) ?? checkoutError.detail ?? 'Not enough stock.'} No order was placed; adjust your cart and try again.`;
+    if (checkoutError.isConflict) {
+      const titles = new Map(cart.lines.map((l) => [l.bookId.toLowerCase(), l.title]));
+      const detail = shortageText(checkoutError.problem) ?? withTitles(checkoutError.detail, titles) ?? 'Not enough stock.';
+      return `${detail} No order was placed; adjust your cart and try again.`;
+    }
     if (checkoutError.isValidation) return checkoutError.detail ?? 'Your cart is empty.';
     if (checkoutError.status === 503) return 'Stock could not be checked right now, so no order was placed. Please try again in a moment.';
     if (checkoutError.isNetwork) return 'The connection dropped while placing your order. Try again — you will not be charged twice.';
