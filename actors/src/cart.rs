@@ -60,7 +60,7 @@ impl Actor for CartSession {
         _myself: ActorRef<CartMsg>,
         (user, deps): (String, Arc<Deps>),
     ) -> Result<CartState, ActorProcessingErr> {
-        let lines = deps.carts.lines(&user).await?;
+        let lines = Box::pin(deps.carts.lines(&user)).await?;
         Ok(CartState { user, lines, deps })
     }
 
@@ -76,18 +76,19 @@ impl Actor for CartSession {
                 let _ = reply.send(Ok(state.lines.clone()));
             }
             CartMsg::Add { book_id, quantity, reply } => {
-                let result = state.deps.carts.add(&state.user, book_id, quantity).await.map_err(|e| match e {
-                    AddError::UnknownBook => CommerceError::UnknownBook,
-                    AddError::TooMany => CommerceError::TooMany,
-                    AddError::Db(err) => err.into(),
-                });
+                let result =
+                    Box::pin(state.deps.carts.add(&state.user, book_id, quantity)).await.map_err(|e| match e {
+                        AddError::UnknownBook => CommerceError::UnknownBook,
+                        AddError::TooMany => CommerceError::TooMany,
+                        AddError::Db(err) => err.into(),
+                    });
                 if let Ok(line) = &result {
                     upsert(&mut state.lines, line.clone());
                 }
                 let _ = reply.send(result);
             }
             CartMsg::Set { item_id, quantity, reply } => {
-                let result = match state.deps.carts.set(&state.user, item_id, quantity).await {
+                let result = match Box::pin(state.deps.carts.set(&state.user, item_id, quantity)).await {
                     Ok(Some(line)) => {
                         upsert(&mut state.lines, line.clone());
                         Ok(line)
@@ -98,7 +99,7 @@ impl Actor for CartSession {
                 let _ = reply.send(result);
             }
             CartMsg::Remove { item_id, reply } => {
-                let result = match state.deps.carts.remove(&state.user, item_id).await {
+                let result = match Box::pin(state.deps.carts.remove(&state.user, item_id)).await {
                     Ok(true) => {
                         state.lines.retain(|l| l.id != item_id);
                         Ok(())
@@ -109,9 +110,11 @@ impl Actor for CartSession {
                 let _ = reply.send(result);
             }
             CartMsg::Checkout { idempotency_key, reply } => {
-                let result = checkout::run(&state.deps, &state.user, idempotency_key.as_deref()).await;
+                // Boxed: the saga's future is large, and an actor's task is as big as the biggest future it awaits
+                // inline — paid by every idle shopper's actor.
+                let result = Box::pin(checkout::run(&state.deps, &state.user, idempotency_key.as_deref())).await;
                 // The order removed the bought lines in its transaction; read back what is left.
-                if let Ok(lines) = state.deps.carts.lines(&state.user).await {
+                if let Ok(lines) = Box::pin(state.deps.carts.lines(&state.user)).await {
                     state.lines = lines;
                 }
                 let _ = reply.send(result);

@@ -96,6 +96,8 @@ struct RefreshSession {
     user: String,
     scope: String,
     issuer: String,
+    /// When the user actually signed in: refreshed ID tokens keep it (OIDC Core 12.2).
+    auth_time: i64,
 }
 
 /// The dev issuer. Cheap to clone.
@@ -234,7 +236,15 @@ impl DevIssuer {
         }
     }
 
-    fn mint(&self, issuer: &str, user: &str, scope: &str, nonce: Option<&str>) -> Result<Value, OAuthError> {
+    /// Tokens for `user`. `auth_time` is when they signed in (now, unless this is a refresh).
+    fn mint(
+        &self,
+        issuer: &str,
+        user: &str,
+        scope: &str,
+        nonce: Option<&str>,
+        auth_time: Option<i64>,
+    ) -> Result<Value, OAuthError> {
         let roles = self
             .inner
             .users
@@ -242,6 +252,7 @@ impl DevIssuer {
             .map(|u| u.roles.clone())
             .ok_or_else(|| OAuthError::grant("the user no longer exists"))?;
         let now = chrono::Utc::now().timestamp();
+        let auth_time = auth_time.unwrap_or(now);
         let email = format!("{user}@bookstore.local");
         let access = json!({
             "iss": issuer, "aud": crate::auth::DEFAULT_AUDIENCE, "azp": CLIENT_ID, "sub": user, "iat": now, "nbf": now,
@@ -249,7 +260,7 @@ impl DevIssuer {
             "preferred_username": user, "email": email, "roles": roles,
         });
         let mut id = json!({
-            "iss": issuer, "aud": CLIENT_ID, "sub": user, "iat": now, "exp": now + ACCESS_TOKEN_SECONDS, "auth_time": now,
+            "iss": issuer, "aud": CLIENT_ID, "sub": user, "iat": now, "exp": now + ACCESS_TOKEN_SECONDS, "auth_time": auth_time,
             "preferred_username": user, "email": email, "roles": roles,
         });
         if let Some(nonce) = nonce {
@@ -263,7 +274,7 @@ impl DevIssuer {
         let refresh = random_token();
         self.inner.refresh.insert(
             digest(&refresh),
-            RefreshSession { user: user.to_owned(), scope: scope.to_owned(), issuer: issuer.to_owned() },
+            RefreshSession { user: user.to_owned(), scope: scope.to_owned(), issuer: issuer.to_owned(), auth_time },
         );
         Ok(json!({
             "access_token": sign(&access)?, "id_token": sign(&id)?, "refresh_token": refresh, "token_type": "Bearer",
@@ -576,7 +587,7 @@ async fn token(
             {
                 return Err(OAuthError::grant("code_verifier does not match the code_challenge"));
             }
-            issuer.mint(&pending.issuer, &pending.user, &pending.scope, pending.nonce.as_deref())?
+            issuer.mint(&pending.issuer, &pending.user, &pending.scope, pending.nonce.as_deref(), None)?
         }
         "refresh_token" => {
             let token = form.refresh_token.ok_or_else(|| OAuthError::request("refresh_token is required"))?;
@@ -586,7 +597,7 @@ async fn token(
                 .refresh
                 .remove(&digest(&token))
                 .ok_or_else(|| OAuthError::grant("unknown, revoked or expired refresh token"))?;
-            issuer.mint(&session.issuer, &session.user, &session.scope, None)?
+            issuer.mint(&session.issuer, &session.user, &session.scope, None, Some(session.auth_time))?
         }
         "password" => {
             let (Some(username), Some(password)) = (form.username, form.password) else {
@@ -604,7 +615,7 @@ async fn token(
                 }
             }
             let scope = form.scope.unwrap_or_else(|| "openid".to_owned());
-            issuer.mint(&issuer.issuer_for(&headers), &username, &scope, None)?
+            issuer.mint(&issuer.issuer_for(&headers), &username, &scope, None, None)?
         }
         other => {
             return Err(OAuthError {

@@ -53,6 +53,7 @@ struct LineRow {
 #[derive(Debug, FromQueryResult)]
 struct PriceRow {
     id: Uuid,
+    title: String,
     price: Decimal,
 }
 
@@ -95,15 +96,16 @@ impl OrderRepo {
         let txn = self.db.begin().await?;
         let ids = id_list(order.lines.iter().map(|(id, _)| *id));
         // FOR SHARE: the prices read here cannot change, nor the books vanish, until the order commits.
-        let prices: HashMap<Uuid, Decimal> = PriceRow::find_by_statement(statement(
-            "SELECT id, price FROM books WHERE id = ANY(string_to_array($1, ',')::uuid[]) FOR SHARE",
+        let books: HashMap<Uuid, PriceRow> = PriceRow::find_by_statement(statement(
+            "SELECT id, title, price FROM books WHERE id = ANY(string_to_array($1, ',')::uuid[]) FOR SHARE",
             [ids.clone().into()],
         ))
         .all(&txn)
         .await?
         .into_iter()
-        .map(|row| (row.id, row.price))
+        .map(|row| (row.id, row))
         .collect();
+        let prices: HashMap<Uuid, Decimal> = books.iter().map(|(id, row)| (*id, row.price)).collect();
         let missing: Vec<Uuid> = order.lines.iter().map(|(id, _)| *id).filter(|id| !prices.contains_key(id)).collect();
         if !missing.is_empty() {
             return Err(PlaceError::MissingBooks(missing));
@@ -111,18 +113,18 @@ impl OrderRepo {
         let total: Decimal = order.lines.iter().map(|(id, q)| prices[id] * Decimal::from(*q)).sum();
 
         let inserted = txn
-            .execute_raw(statement(
-                "INSERT INTO orders (id, user_id, total, status, idempotency_key) VALUES ($1, $2, $3, 'CONFIRMED', $4)",
+            .query_one_raw(statement(
+                "INSERT INTO orders (id, user_id, total, status, idempotency_key) VALUES ($1, $2, $3, 'CONFIRMED', $4)
+                 RETURNING created_at",
                 [order.id.into(), order.user_id.into(), total.into(), order.idempotency_key.map(str::to_owned).into()],
             ))
             .await;
-        if let Err(err) = inserted {
-            return Err(if sql_state(&err).as_deref() == Some(UNIQUE_VIOLATION) {
-                PlaceError::DuplicateKey
-            } else {
-                PlaceError::Db(err)
-            });
-        }
+        let created_at: DateTimeWithTimeZone = match inserted {
+            Ok(Some(row)) => row.try_get("", "created_at")?,
+            Ok(None) => return Err(PlaceError::Db(DbErr::RecordNotInserted)),
+            Err(err) if sql_state(&err).as_deref() == Some(UNIQUE_VIOLATION) => return Err(PlaceError::DuplicateKey),
+            Err(err) => return Err(PlaceError::Db(err)),
+        };
         for (book_id, quantity) in order.lines {
             txn.execute_raw(statement(
                 "INSERT INTO order_items (order_id, book_id, quantity, price_at_purchase) VALUES ($1, $2, $3, $4)",
@@ -149,7 +151,26 @@ impl OrderRepo {
         ))
         .await?;
         txn.commit().await?;
-        self.get(order.id).await?.ok_or(PlaceError::Db(DbErr::RecordNotFound(format!("order {}", order.id))))
+        // Everything the answer needs is known here; no need to read the order back.
+        let mut items: Vec<OrderLine> = order
+            .lines
+            .iter()
+            .map(|(id, quantity)| OrderLine {
+                book_id: *id,
+                title: books[id].title.clone(),
+                quantity: *quantity,
+                price_at_purchase: prices[id],
+            })
+            .collect();
+        items.sort_by(|a, b| (&a.title, a.book_id).cmp(&(&b.title, b.book_id)));
+        Ok(OrderRecord {
+            id: order.id,
+            user_id: order.user_id.to_owned(),
+            total,
+            status: "CONFIRMED".to_owned(),
+            created_at,
+            items,
+        })
     }
 
     pub async fn get(&self, id: Uuid) -> Result<Option<OrderRecord>, DbErr> {

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Checkout benchmark: `bookstore serve` (embedded default, release build) with 32 shoppers each adding a book and
+# checking out in a loop, beside `pgbench -c 32` (built-in TPC-B) against the same PostgreSQL cluster in the same
+# run; then the memory of 10 000 live cart actors. Prints Markdown table rows.
+# Usage: bench/checkout.sh [seconds] [shoppers]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/bookstore/target}"
+seconds=${1:-20}
+shoppers=${2:-32}
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+
+cargo build --release --locked -q --bin bookstore --example checkout_load -p bookstore-api
+cargo build --release --locked -q --example live_carts -p bookstore-actors
+bin="$CARGO_TARGET_DIR/release"
+
+work=$(mktemp -d)
+chmod 755 "$work"   # the embedded PostgreSQL runs unprivileged when we are root
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+api_port=$(free_port); pg_port=$(free_port)
+pid=
+cleanup() { [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+users=$(for i in $(seq 1 "$shoppers"); do printf 'bench%s:benchpass:customer,' "$i"; done)
+BOOKSTORE_DATA_DIR="$work/data" BOOKSTORE_PG_PORT=$pg_port BOOKSTORE_HTTP_ADDR=127.0.0.1:$api_port RUST_LOG=warn \
+  BOOKSTORE_DEV_USERS="${users}admin1:admin1pass:customer+admin" "$bin/bookstore" serve >"$work/serve.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 240); do curl -fs "http://127.0.0.1:$api_port/readyz" >/dev/null && break; sleep 0.5; done
+base="http://127.0.0.1:$api_port"
+
+# Enough stock that the run never sells out.
+book=00000000-0000-0000-0000-000000000001
+admin=$(curl -fs -d grant_type=password -d client_id=ui-client -d username=admin1 -d password=admin1pass "$base/auth/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+csrf=$(curl -fs -H "Authorization: Bearer $admin" "$base/csrf/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+curl -fs -X PUT -H "Authorization: Bearer $admin" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
+  -d '{"quantity": 100000000}' "$base/inven/admin/stock/$book" >/dev/null
+
+load=$("$bin/examples/checkout_load" "$base" "$book" "$shoppers" "$seconds" 2>&1 | tail -1)
+
+export PGPASSWORD; PGPASSWORD=$(cat "$work/data/postgres.password")
+"$pgbin/psql" -q -h 127.0.0.1 -p "$pg_port" -U bookstore -d postgres -c 'CREATE DATABASE pgbench'
+"$pgbin/pgbench" -q -i -s 10 -h 127.0.0.1 -p "$pg_port" -U bookstore pgbench >/dev/null 2>&1
+pgb=$("$pgbin/pgbench" -c "$shoppers" -j 2 -T "$seconds" -h 127.0.0.1 -p "$pg_port" -U bookstore pgbench 2>/dev/null)
+pg_tps=$(echo "$pgb" | awk -F'= ' '/^tps/ {print $2}' | awk '{print $1}' | head -1)
+pg_lat=$(echo "$pgb" | awk -F'= ' '/latency average/ {print $2}')
+
+tps=$(sed -E 's/.*tps=([0-9.]+).*/\1/' <<<"$load")
+ratio=$(python3 -c "print(f'{$tps / $pg_tps:.2f}')")
+echo "| $(date -u +%Y-%m-%d) | checkout (add + checkout), ${shoppers} shoppers, ${seconds}s | $load | pgbench -c ${shoppers} TPC-B: ${pg_tps} tps, avg ${pg_lat} | ${ratio} |"
+
+ecom="postgres://bookstore:$PGPASSWORD@127.0.0.1:$pg_port/ecom"
+inventory="postgres://bookstore:$PGPASSWORD@127.0.0.1:$pg_port/inventory"
+memory=$("$bin/examples/live_carts" "$ecom" "$inventory" 10000 2>&1 | tail -1)
+echo "| $(date -u +%Y-%m-%d) | 10 000 live cart actors | $memory |"
