@@ -85,6 +85,8 @@ struct Inner {
     issuers: Vec<String>,
     audience: String,
     keys: RwLock<HashMap<String, (DecodingKey, Algorithm)>>,
+    /// Wakes the JWKS follower when a token names a key we do not have (an external issuer rotated keys).
+    unknown_kid: tokio::sync::Notify,
 }
 
 impl Authenticator {
@@ -92,7 +94,14 @@ impl Authenticator {
     const LEEWAY: u64 = 30;
 
     pub fn new(issuers: Vec<String>, audience: impl Into<String>) -> Self {
-        Self { inner: Arc::new(Inner { issuers, audience: audience.into(), keys: RwLock::default() }) }
+        Self {
+            inner: Arc::new(Inner {
+                issuers,
+                audience: audience.into(),
+                keys: RwLock::default(),
+                unknown_kid: tokio::sync::Notify::new(),
+            }),
+        }
     }
 
     /// Trusts `key` for tokens whose header names `kid`, with exactly this algorithm.
@@ -106,7 +115,10 @@ impl Authenticator {
         let header = decode_header(token)?;
         let kid = header.kid.ok_or(AuthError::MissingKeyId)?;
         let keys = self.inner.keys.read().map_err(|_| AuthError::UnknownKey)?;
-        let (key, algorithm) = keys.get(&kid).ok_or(AuthError::UnknownKey)?;
+        let Some((key, algorithm)) = keys.get(&kid) else {
+            self.inner.unknown_kid.notify_one();
+            return Err(AuthError::UnknownKey);
+        };
         if header.alg != *algorithm {
             return Err(AuthError::WrongAlgorithm);
         }
@@ -131,6 +143,73 @@ impl Authenticator {
         }
         Ok(User { id: claims.sub, username: claims.preferred_username, roles })
     }
+}
+
+/// Where an external issuer's signing keys are: `OIDC_JWKS_URL`, or the `jwks_uri` of its discovery document.
+#[derive(Clone, Debug)]
+pub enum JwksSource {
+    Url(String),
+    Discovery { issuer: String },
+}
+
+impl Authenticator {
+    /// Keeps the keys of an external issuer (Keycloak) current: fetched now and every 10 minutes, and again
+    /// when a token names an unknown key id — at most once per 30 s, so a flood of made-up kids cannot hammer
+    /// the issuer. Only RSA signing keys are taken, each pinned to RS256. Runs until dropped.
+    pub async fn follow_jwks(self, source: JwksSource) {
+        use std::time::Duration;
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap_or_default();
+        loop {
+            match fetch_jwks(&client, &source).await {
+                Ok(keys) => {
+                    tracing::info!(keys = keys.len(), "loaded the issuer's signing keys");
+                    if let Ok(mut current) = self.inner.keys.write() {
+                        *current = keys;
+                    }
+                }
+                Err(err) => tracing::warn!(error = %err, "cannot load the issuer's signing keys; retrying"),
+            }
+            let fetched_at = tokio::time::Instant::now();
+            let empty = self.inner.keys.read().map(|k| k.is_empty()).unwrap_or(true);
+            let wait = if empty { Duration::from_secs(5) } else { Duration::from_secs(600) };
+            tokio::select! {
+                // An unknown kid: fetch again, but not sooner than 30 s after the last fetch.
+                _ = self.inner.unknown_kid.notified() => {
+                    tokio::time::sleep(Duration::from_secs(30).saturating_sub(fetched_at.elapsed())).await;
+                }
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+}
+
+async fn fetch_jwks(
+    client: &reqwest::Client,
+    source: &JwksSource,
+) -> anyhow::Result<HashMap<String, (DecodingKey, Algorithm)>> {
+    let url = match source {
+        JwksSource::Url(url) => url.clone(),
+        JwksSource::Discovery { issuer } => {
+            let discovery: serde_json::Value = client
+                .get(format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/')))
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            discovery["jwks_uri"].as_str().ok_or_else(|| anyhow::anyhow!("discovery has no jwks_uri"))?.to_owned()
+        }
+    };
+    let set: jsonwebtoken::jwk::JwkSet = client.get(&url).send().await?.error_for_status()?.json().await?;
+    let mut keys = HashMap::new();
+    for jwk in &set.keys {
+        let usable = matches!(jwk.algorithm, jsonwebtoken::jwk::AlgorithmParameters::RSA(_))
+            && !matches!(jwk.common.public_key_use, Some(jsonwebtoken::jwk::PublicKeyUse::Encryption));
+        if let (true, Some(kid)) = (usable, jwk.common.key_id.clone()) {
+            keys.insert(kid, (DecodingKey::from_jwk(jwk)?, Algorithm::RS256));
+        }
+    }
+    Ok(keys)
 }
 
 fn authenticate(parts: &Parts, auth: &Authenticator) -> Result<User, ApiError> {

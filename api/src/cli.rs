@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 
-use crate::auth::Authenticator;
+use crate::auth::{Authenticator, JwksSource};
 use crate::config::{DatabaseArgs, DatabaseSource, GlobalArgs, ServeArgs};
 use crate::db::{DatabaseUrls, Databases, Service};
 use crate::embedded_pg::EmbeddedPostgres;
@@ -214,19 +214,35 @@ async fn run_serve(args: &ServeArgs, urls: DatabaseUrls, embedded: bool) -> anyh
     let listener = TcpListener::bind(args.http_addr)
         .await
         .with_context(|| format!("cannot listen on BOOKSTORE_HTTP_ADDR={}", args.http_addr))?;
-    let public_url = args.public_url();
-    let issuer = DevIssuer::start(&args.databases.data_dir, &public_url, &args.dev_users.0, &[])
-        .context("starting the dev issuer")?;
-    let auth = Authenticator::new(issuer.issuers().to_vec(), crate::auth::DEFAULT_AUDIENCE);
-    let (kid, key) = issuer.verifying_key()?;
-    auth.add_key(kid, key, jsonwebtoken::Algorithm::RS256);
-    tracing::info!(issuer = %format!("{public_url}/auth"), "built-in dev OIDC issuer is on");
+    let (auth, issuer, jwks_follower) = match &args.oidc_issuer_url {
+        Some(external) => {
+            // An external issuer (Keycloak): the dev issuer stays off, keys come from its JWKS.
+            let auth = Authenticator::new(vec![external.trim_end_matches('/').to_owned()], args.oidc_audience.clone());
+            let source = match &args.oidc_jwks_url {
+                Some(url) => JwksSource::Url(url.clone()),
+                None => JwksSource::Discovery { issuer: external.clone() },
+            };
+            let follower = tokio::spawn(auth.clone().follow_jwks(source));
+            tracing::info!(issuer = %external, "verifying tokens of an external OIDC issuer");
+            (auth, None, Some(follower))
+        }
+        None => {
+            let public_url = args.public_url();
+            let issuer = DevIssuer::start(&args.databases.data_dir, &public_url, &args.dev_users.0, &[])
+                .context("starting the dev issuer")?;
+            let auth = Authenticator::new(issuer.issuers().to_vec(), args.oidc_audience.clone());
+            let (kid, key) = issuer.verifying_key()?;
+            auth.add_key(kid, key, jsonwebtoken::Algorithm::RS256);
+            tracing::info!(issuer = %format!("{public_url}/auth"), "built-in dev OIDC issuer is on");
+            (auth, Some(issuer), None)
+        }
+    };
     let config = AppConfig {
         ecom_url: urls.ecom.clone(),
         web_dir: crate::spa::locate(args.web_dir.clone()),
         commerce: CommerceConfig::default(),
         auth,
-        issuer: Some(issuer),
+        issuer,
         csrf: crate::csrf::Csrf::from_settings(args.redis_url.as_deref(), crate::csrf::Csrf::DEFAULT_TTL)
             .await
             .context("connecting to REDIS_URL")?,
@@ -249,6 +265,9 @@ async fn run_serve(args: &ServeArgs, urls: DatabaseUrls, embedded: bool) -> anyh
     tracing::info!(addr = %listener.local_addr()?, embedded, "bookstore is serving");
     let served = serve(listener, router(state), shutdown_signal()).await;
     drop(background);
+    if let Some(follower) = jwks_follower {
+        follower.abort();
+    }
     commerce.shutdown().await;
     if let Some(materializer) = materializer {
         materializer.shutdown().await;

@@ -80,6 +80,15 @@ pub struct ServeArgs {
     #[arg(long, env = "BOOKSTORE_DEV_USERS", value_name = "BOOKSTORE_DEV_USERS", default_value = DEFAULT_DEV_USERS,
           value_parser = dev_users, hide_default_value = true)]
     pub dev_users: DevUsers,
+    /// An external OIDC issuer (Keycloak); unset → the built-in dev issuer.
+    #[arg(long, env = "OIDC_ISSUER_URL", value_name = "OIDC_ISSUER_URL")]
+    pub oidc_issuer_url: Option<String>,
+    /// The audience access tokens must carry.
+    #[arg(long, env = "OIDC_AUDIENCE", value_name = "OIDC_AUDIENCE", default_value = crate::auth::DEFAULT_AUDIENCE)]
+    pub oidc_audience: String,
+    /// Where the issuer's keys are, when it differs from what discovery says (an in-cluster address).
+    #[arg(long, env = "OIDC_JWKS_URL", value_name = "OIDC_JWKS_URL")]
+    pub oidc_jwks_url: Option<String>,
     /// Redis for state shared by replicas (CSRF tokens); unset → in-process.
     #[arg(long, env = "REDIS_URL", value_name = "REDIS_URL")]
     pub redis_url: Option<String>,

@@ -281,6 +281,8 @@ pub struct Options {
     pub dev_users: Option<&'static str>,
     /// The CSRF token store; default: in-process with the default expiry.
     pub csrf: Option<Csrf>,
+    /// The token verifier; default: the test issuer's key (see [`token`]).
+    pub auth: Option<Authenticator>,
 }
 
 impl Default for Options {
@@ -296,6 +298,7 @@ impl Default for Options {
             },
             dev_users: None,
             csrf: None,
+            auth: None,
         }
     }
 }
@@ -337,7 +340,7 @@ pub async fn spawn(options: Options) -> TestApp {
     let pools = Databases::connect(&databases.urls).await.expect("test databases reachable");
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
-    let auth = test_authenticator();
+    let auth = options.auth.clone().unwrap_or_else(test_authenticator);
     let key_dir = tempfile::tempdir().unwrap();
     let issuer = options.dev_users.map(|users| {
         let users = bookstore_api::issuer::parse_users(users).unwrap();

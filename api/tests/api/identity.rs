@@ -277,3 +277,66 @@ async fn forged_tokens_are_all_401() {
     let sanity = app.client.get(app.url("/ecom/admin/orders")).bearer_auth(&valid).send().await.unwrap();
     assert_eq!(sanity.status(), 200, "the unforged token works, so the 401s above are about the forgery");
 }
+
+/// The cluster's issuer is Keycloak: tokens shaped like Keycloak's (realm roles under `realm_access`, an audience
+/// list, a UUID subject), verified against keys fetched from its JWKS through discovery.
+#[tokio::test]
+async fn keycloak_shaped_tokens_verify_against_a_remote_jwks() {
+    use bookstore_api::auth::{Authenticator, JwksSource};
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    use rsa::pkcs8::DecodePublicKey;
+    use rsa::traits::PublicKeyParts;
+
+    // A stand-in for Keycloak's realm endpoints, serving the test key as its JWKS.
+    let public = rsa::RsaPublicKey::from_public_key_pem(include_str!("../fixtures/test-signing-key.pub.pem")).unwrap();
+    let jwks = serde_json::json!({"keys": [{
+        "kid": "kc-key", "kty": "RSA", "alg": "RS256", "use": "sig",
+        "n": URL_SAFE_NO_PAD.encode(public.n().to_bytes_be()), "e": URL_SAFE_NO_PAD.encode(public.e().to_bytes_be()),
+    }]});
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}/realms/bookstore", listener.local_addr().unwrap());
+    let discovery =
+        serde_json::json!({"issuer": issuer, "jwks_uri": format!("{issuer}/protocol/openid-connect/certs")});
+    let realm = axum::Router::new()
+        .route(
+            "/realms/bookstore/.well-known/openid-configuration",
+            axum::routing::get(move || async move { axum::Json(discovery) }),
+        )
+        .route(
+            "/realms/bookstore/protocol/openid-connect/certs",
+            axum::routing::get(move || async move { axum::Json(jwks) }),
+        );
+    tokio::spawn(async move { axum::serve(listener, realm).await });
+
+    let auth = Authenticator::new(vec![issuer.clone()], "bookstore-api");
+    let follower = tokio::spawn(auth.clone().follow_jwks(JwksSource::Discovery { issuer: issuer.clone() }));
+    let app = spawn(Options { auth: Some(auth.clone()), ..Default::default() }).await;
+
+    let signing = EncodingKey::from_rsa_pem(include_bytes!("../fixtures/test-signing-key.pem")).unwrap();
+    let keycloak_token = |roles: &[&str], kid: &str| {
+        let now = chrono::Utc::now().timestamp();
+        let claims = serde_json::json!({
+            "iss": issuer, "aud": ["bookstore-api", "account"], "azp": "ui-client", "typ": "Bearer",
+            "sub": "9c1f6a2e-2f4e-4a57-8a0e-3f1f0e9c2b11", "preferred_username": "user1", "exp": now + 300, "iat": now,
+            "realm_access": {"roles": roles}, "scope": "openid profile email",
+        });
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(kid.to_owned());
+        jsonwebtoken::encode(&header, &claims, &signing).unwrap()
+    };
+    let customer = keycloak_token(&["customer", "offline_access", "default-roles-bookstore"], "kc-key");
+    let started = std::time::Instant::now();
+    while auth.verify(&customer).is_err() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "the JWKS was never loaded");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let cart = app.client.get(app.url("/ecom/cart")).bearer_auth(&customer).send().await.unwrap();
+    assert_eq!(cart.status(), 200);
+    assert_problem(app.client.get(app.url("/ecom/admin/orders")).bearer_auth(&customer).send().await.unwrap(), 403)
+        .await;
+    let admin = keycloak_token(&["customer", "admin"], "kc-key");
+    assert_eq!(app.client.get(app.url("/ecom/admin/orders")).bearer_auth(&admin).send().await.unwrap().status(), 200);
+    let rotated = keycloak_token(&["customer"], "some-new-key");
+    assert_eq!(app.client.get(app.url("/ecom/cart")).bearer_auth(&rotated).send().await.unwrap().status(), 401);
+    follower.abort();
+}
