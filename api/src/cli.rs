@@ -246,6 +246,9 @@ async fn run_serve(args: &ServeArgs, urls: DatabaseUrls, embedded: bool) -> anyh
         csrf: crate::csrf::Csrf::from_settings(args.redis_url.as_deref(), crate::csrf::Csrf::DEFAULT_TTL)
             .await
             .context("connecting to REDIS_URL")?,
+        rate_limiter: crate::ratelimit::from_settings(&args.rate_limits, args.redis_url.as_deref())
+            .await
+            .context("connecting to REDIS_URL")?,
     };
     let (mut state, background) = AppState::start(databases.clone(), config).await?;
     // One process, one command: the embedded default also runs the analytics pipeline. In a cluster the

@@ -89,7 +89,12 @@ pub struct ServeArgs {
     /// Where the issuer's keys are, when it differs from what discovery says (an in-cluster address).
     #[arg(long, env = "OIDC_JWKS_URL", value_name = "OIDC_JWKS_URL")]
     pub oidc_jwks_url: Option<String>,
-    /// Redis for state shared by replicas (CSRF tokens); unset → in-process.
+    /// Requests per minute per client for each tier (`catalog=200,cart=60,checkout=10,admin=30,analytics=300`),
+    /// or `off`.
+    #[arg(long, env = "BOOKSTORE_RATE_LIMITS", value_name = "BOOKSTORE_RATE_LIMITS", default_value = "catalog=200,cart=60,checkout=10,admin=30,analytics=300",
+          value_parser = crate::ratelimit::parse_limits)]
+    pub rate_limits: crate::ratelimit::Limits,
+    /// Redis for state shared by replicas (CSRF tokens, rate budgets); unset → in-process.
     #[arg(long, env = "REDIS_URL", value_name = "REDIS_URL")]
     pub redis_url: Option<String>,
     /// The built web app to serve at `/` (default `web/dist`).

@@ -62,6 +62,8 @@ pub enum ApiError {
     #[error("not enough stock")]
     InsufficientStock(Vec<Shortage>),
     #[error("{0}")]
+    TooManyRequests(String),
+    #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
     Unavailable(String),
@@ -88,6 +90,7 @@ impl ApiError {
             ApiError::Validation(fields) => ApiError::Validation(fields.clone()),
             ApiError::Unprocessable(detail) => ApiError::Unprocessable(detail.clone()),
             ApiError::InsufficientStock(books) => ApiError::InsufficientStock(books.clone()),
+            ApiError::TooManyRequests(detail) => ApiError::TooManyRequests(detail.clone()),
             ApiError::NotFound(detail) => ApiError::NotFound(detail.clone()),
             ApiError::InvalidParam { name, reason } => {
                 ApiError::InvalidParam { name: name.clone(), reason: reason.clone() }
@@ -138,6 +141,9 @@ impl ApiError {
                         .join("; ")
                 ),
             ),
+            ApiError::TooManyRequests(detail) => {
+                (StatusCode::TOO_MANY_REQUESTS, "/problems/too-many-requests", "Too Many Requests", detail.clone())
+            }
             ApiError::NotFound(detail) => (StatusCode::NOT_FOUND, "/problems/not-found", "Not Found", detail.clone()),
             ApiError::InvalidParam { name, reason } => (
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -18,6 +18,7 @@ pub mod http_cache;
 pub mod issuer;
 pub mod ops;
 pub mod params;
+pub mod ratelimit;
 pub mod shop;
 pub mod spa;
 pub mod startup;

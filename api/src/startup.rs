@@ -1,7 +1,9 @@
 //! Assembles the application: shared state, the router with its middleware, and the server loop with graceful
 //! shutdown. `serve` takes a bound listener so tests can bind port 0.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -28,6 +30,7 @@ use crate::csrf::{self, Csrf};
 use crate::db::Databases;
 use crate::error;
 use crate::issuer::DevIssuer;
+use crate::ratelimit::{self, RateLimiter};
 use crate::{admin, analytics, ops, shop, spa, stock};
 
 /// What handlers share. Cheap to clone: every field is a handle.
@@ -42,6 +45,8 @@ pub struct AppState {
     /// The built-in OIDC issuer, when no external one is configured.
     pub issuer: Option<DevIssuer>,
     pub csrf: Csrf,
+    /// Per-client budgets; `None` when limiting is off.
+    pub rate_limiter: Option<Arc<dyn RateLimiter>>,
     /// The in-process materializer's health, when this process runs one (readiness includes it).
     pub materializer: Option<StatusHandle>,
     pub databases: Databases,
@@ -65,6 +70,7 @@ pub struct AppConfig {
     pub auth: Authenticator,
     pub issuer: Option<DevIssuer>,
     pub csrf: Csrf,
+    pub rate_limiter: Option<Arc<dyn RateLimiter>>,
 }
 
 impl AppState {
@@ -82,6 +88,7 @@ impl AppState {
             auth: config.auth,
             issuer: config.issuer,
             csrf: config.csrf,
+            rate_limiter: config.rate_limiter,
             materializer: None,
             databases,
             web_dir: config.web_dir,
@@ -161,6 +168,7 @@ pub fn build(state: AppState, extra: Router<AppState>) -> Router {
         .fallback(spa::fallback)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::require))
+        .layer(middleware::from_fn_with_state(state.clone(), ratelimit::limit))
         .layer(middleware::from_fn(ops::track))
         .layer(
             TraceLayer::new_for_http()
@@ -179,10 +187,13 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = stopping_tx.send(());
-    });
+    // The peer address is the rate-limit key of anonymous clients.
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(
+        async move {
+            shutdown.await;
+            let _ = stopping_tx.send(());
+        },
+    );
     let mut server = std::pin::pin!(server.into_future());
     tokio::select! {
         result = &mut server => result,

@@ -283,6 +283,8 @@ pub struct Options {
     pub csrf: Option<Csrf>,
     /// The token verifier; default: the test issuer's key (see [`token`]).
     pub auth: Option<Authenticator>,
+    /// Rate limiting; default off (tests send many requests from one address).
+    pub rate_limiter: Option<std::sync::Arc<dyn bookstore_api::ratelimit::RateLimiter>>,
 }
 
 impl Default for Options {
@@ -299,6 +301,7 @@ impl Default for Options {
             dev_users: None,
             csrf: None,
             auth: None,
+            rate_limiter: None,
         }
     }
 }
@@ -372,6 +375,7 @@ pub async fn spawn(options: Options) -> TestApp {
         commerce: options.commerce,
         auth,
         issuer,
+        rate_limiter: options.rate_limiter,
         csrf: options
             .csrf
             .unwrap_or_else(|| Csrf::new(std::sync::Arc::new(MemoryStore::new(Csrf::DEFAULT_TTL)), Csrf::DEFAULT_TTL)),

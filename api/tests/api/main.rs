@@ -10,6 +10,7 @@ mod csrf;
 mod errors;
 mod identity;
 mod ops;
+mod ratelimit;
 mod shop;
 mod spa;
 mod stock;
