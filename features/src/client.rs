@@ -233,6 +233,13 @@ impl Api {
         Ok(Self { http, base_url: base_url.trim_end_matches('/').to_owned() })
     }
 
+    /// A visitor whose requests come from `address` (any of 127.0.0.0/8 on Linux): a client of its own wherever
+    /// the server tells clients apart by their address (rate limits).
+    pub fn from_address(base_url: &str, address: std::net::IpAddr) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).local_address(address).build()?;
+        Ok(Self { http, base_url: base_url.trim_end_matches('/').to_owned() })
+    }
+
     /// Any request: `path` may carry a query string; `body` is sent as JSON.
     pub async fn send(
         &self,

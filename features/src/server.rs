@@ -25,11 +25,13 @@ pub const PASSWORD: &str = "bdd-secret";
 pub struct UserPool {
     pub shoppers: usize,
     pub admins: usize,
+    /// More shoppers by name (e.g. one unique to a run, whose budget in a shared Redis no earlier run touched).
+    pub extra_shoppers: Vec<String>,
 }
 
 impl Default for UserPool {
     fn default() -> Self {
-        Self { shoppers: 400, admins: 120 }
+        Self { shoppers: 400, admins: 120, extra_shoppers: Vec::new() }
     }
 }
 
@@ -57,6 +59,7 @@ impl UserPool {
         users.push(format!("{}:{PASSWORD}:admin", Self::CLERK));
         users.push(format!("{}:{PASSWORD}:customer", Self::GUARD));
         users.push(format!("{}:{PASSWORD}:customer", Self::LOCKED));
+        users.extend(self.extra_shoppers.iter().map(|name| format!("{name}:{PASSWORD}:customer")));
         users.join(",")
     }
 }
@@ -67,6 +70,8 @@ pub struct ServerOptions {
     pub users: UserPool,
     /// `BOOKSTORE_RATE_LIMITS`; `off` for the main server so only the rate-limit scenarios see 429s.
     pub rate_limits: String,
+    /// `REDIS_URL` (budgets and CSRF tokens in Redis); `None` keeps everything in the process.
+    pub redis_url: Option<String>,
     /// Where the server's log goes.
     pub log_file: PathBuf,
 }
@@ -147,6 +152,9 @@ impl Server {
             "BOOKSTORE_LOG_FORMAT",
         ] {
             command.env_remove(name);
+        }
+        if let Some(url) = &options.redis_url {
+            command.env("REDIS_URL", url);
         }
         let child = command
             .env("BOOKSTORE_DATA_DIR", data_dir.path().join("data"))

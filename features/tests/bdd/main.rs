@@ -61,8 +61,12 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let pool = UserPool::default();
-    let options =
-        ServerOptions { users: pool.clone(), rate_limits: "off".to_owned(), log_file: reports.join("server.log") };
+    let options = ServerOptions {
+        users: pool.clone(),
+        rate_limits: "off".to_owned(),
+        redis_url: None,
+        log_file: reports.join("server.log"),
+    };
     let mut server = match Server::start_or_connect(&options).await {
         Ok(server) => server,
         Err(err) => {

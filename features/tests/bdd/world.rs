@@ -60,6 +60,8 @@ pub struct ShopWorld {
     pub orders: HashMap<String, Vec<Order>>,
     /// Anything else a step wants a later step to see.
     pub notes: HashMap<String, Value>,
+    /// The people and visitors of this scenario on the rate-limit scenarios' own servers, by name and server.
+    pub elsewhere: HashMap<String, crate::steps::limits::Actor>,
     /// Held for the whole scenario: shared by ordinary scenarios, exclusive for `@serial` ones.
     turn: Option<Turn>,
 }
@@ -87,6 +89,7 @@ impl ShopWorld {
             replies: Vec::new(),
             orders: HashMap::new(),
             notes: HashMap::new(),
+            elsewhere: HashMap::new(),
             turn: None,
         }
     }
@@ -98,17 +101,32 @@ impl ShopWorld {
             Some(if serial { Turn::Alone(lock.write_owned().await) } else { Turn::Shared(lock.read_owned().await) });
     }
 
-    /// The signed-in shopper called `name` in this scenario (signed in on first mention).
-    pub async fn shopper(&mut self, name: &str) -> anyhow::Result<Session> {
-        if let Some(session) = self.people.get(name) {
-            return Ok(session.clone());
-        }
+    /// A pool shopper no other scenario uses.
+    pub fn take_shopper() -> anyhow::Result<String> {
         let context = context();
         let n = context.next_shopper.fetch_add(1, Ordering::SeqCst);
         if n > context.pool.shoppers {
             bail!("the pool of {} shoppers is used up: raise UserPool::shoppers", context.pool.shoppers);
         }
-        let session = self.api.login(&UserPool::shopper(n), PASSWORD).await?;
+        Ok(UserPool::shopper(n))
+    }
+
+    /// A pool admin no other scenario uses.
+    pub fn take_admin() -> anyhow::Result<String> {
+        let context = context();
+        let n = context.next_admin.fetch_add(1, Ordering::SeqCst);
+        if n > context.pool.admins {
+            bail!("the pool of {} admins is used up: raise UserPool::admins", context.pool.admins);
+        }
+        Ok(UserPool::admin(n))
+    }
+
+    /// The signed-in shopper called `name` in this scenario (signed in on first mention).
+    pub async fn shopper(&mut self, name: &str) -> anyhow::Result<Session> {
+        if let Some(session) = self.people.get(name) {
+            return Ok(session.clone());
+        }
+        let session = self.api.login(&Self::take_shopper()?, PASSWORD).await?;
         self.people.insert(name.to_owned(), session.clone());
         Ok(session)
     }
@@ -118,12 +136,7 @@ impl ShopWorld {
         if let Some(session) = &self.admin {
             return Ok(session.clone());
         }
-        let context = context();
-        let n = context.next_admin.fetch_add(1, Ordering::SeqCst);
-        if n > context.pool.admins {
-            bail!("the pool of {} admins is used up: raise UserPool::admins", context.pool.admins);
-        }
-        let session = self.api.login(&UserPool::admin(n), PASSWORD).await?;
+        let session = self.api.login(&Self::take_admin()?, PASSWORD).await?;
         self.admin = Some(session.clone());
         Ok(session)
     }
