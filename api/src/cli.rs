@@ -228,7 +228,7 @@ async fn run_serve(args: &ServeArgs, urls: DatabaseUrls, embedded: bool) -> anyh
         }
         None => {
             let public_url = args.public_url();
-            let issuer = DevIssuer::start(&args.databases.data_dir, &public_url, &args.dev_users.0, &[])
+            let issuer = DevIssuer::start(&args.databases.data_dir, &public_url, &args.dev_users.0, &args.cors_origins)
                 .context("starting the dev issuer")?;
             let auth = Authenticator::new(issuer.issuers().to_vec(), args.oidc_audience.clone());
             let (kid, key) = issuer.verifying_key()?;
@@ -246,6 +246,7 @@ async fn run_serve(args: &ServeArgs, urls: DatabaseUrls, embedded: bool) -> anyh
         csrf: crate::csrf::Csrf::from_settings(args.redis_url.as_deref(), crate::csrf::Csrf::DEFAULT_TTL)
             .await
             .context("connecting to REDIS_URL")?,
+        cors_origins: args.cors_origins.clone(),
         rate_limiter: crate::ratelimit::from_settings(&args.rate_limits, args.redis_url.as_deref())
             .await
             .context("connecting to REDIS_URL")?,

@@ -94,6 +94,9 @@ pub struct ServeArgs {
     #[arg(long, env = "BOOKSTORE_RATE_LIMITS", value_name = "BOOKSTORE_RATE_LIMITS", default_value = "catalog=200,cart=60,checkout=10,admin=30,analytics=300",
           value_parser = crate::ratelimit::parse_limits)]
     pub rate_limits: crate::ratelimit::Limits,
+    /// Origins allowed to call the API cross-origin (comma-separated, e.g. `https://shop.example`); unset → none.
+    #[arg(long, env = "BOOKSTORE_CORS_ORIGINS", value_name = "BOOKSTORE_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
     /// Redis for state shared by replicas (CSRF tokens, rate budgets); unset → in-process.
     #[arg(long, env = "REDIS_URL", value_name = "REDIS_URL")]
     pub redis_url: Option<String>,

@@ -14,6 +14,7 @@ pub mod csrf;
 pub mod db;
 pub mod embedded_pg;
 pub mod error;
+pub mod headers;
 pub mod http_cache;
 pub mod issuer;
 pub mod ops;

@@ -47,6 +47,8 @@ pub struct AppState {
     pub csrf: Csrf,
     /// Per-client budgets; `None` when limiting is off.
     pub rate_limiter: Option<Arc<dyn RateLimiter>>,
+    /// Origins allowed to call the API from another origin (CORS); empty = same origin only.
+    pub cors_origins: Vec<String>,
     /// The in-process materializer's health, when this process runs one (readiness includes it).
     pub materializer: Option<StatusHandle>,
     pub databases: Databases,
@@ -71,6 +73,7 @@ pub struct AppConfig {
     pub issuer: Option<DevIssuer>,
     pub csrf: Csrf,
     pub rate_limiter: Option<Arc<dyn RateLimiter>>,
+    pub cors_origins: Vec<String>,
 }
 
 impl AppState {
@@ -89,6 +92,7 @@ impl AppState {
             issuer: config.issuer,
             csrf: config.csrf,
             rate_limiter: config.rate_limiter,
+            cors_origins: config.cors_origins,
             materializer: None,
             databases,
             web_dir: config.web_dir,
@@ -161,6 +165,7 @@ pub fn build(state: AppState, extra: Router<AppState>) -> Router {
     ops::prometheus();
     let (api, openapi) = api();
     let issuer = state.issuer.as_ref().map_or_else(Router::new, DevIssuer::router);
+    let [csp, nosniff, referrer, frames, permissions] = crate::headers::security_layers();
     api.merge(ops::router(openapi))
         .merge(issuer)
         .route("/csrf/token", axum::routing::get(csrf::token))
@@ -177,6 +182,12 @@ pub fn build(state: AppState, extra: Router<AppState>) -> Router {
         )
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(middleware::from_fn(error::problem_instance))
+        .layer(crate::headers::cors(&state.cors_origins))
+        .layer(csp)
+        .layer(nosniff)
+        .layer(referrer)
+        .layer(frames)
+        .layer(permissions)
         .with_state(state)
 }
 

@@ -103,6 +103,12 @@ async fn reconcile_view_and_freshness_after_the_embedded_source() {
     })
     .await;
     assert!(caught_up);
+    // The views refresh shortly after the tables (debounced); wait for that too before stopping the materializer.
+    let refreshed = eventually(Duration::from_secs(30), || async {
+        scalar_i64(&analytics, "SELECT count(*) FROM vw_product_sales_volume").await == 1
+    })
+    .await;
+    assert!(refreshed, "the views were refreshed after the order");
 
     let report = reconcile(&dbs.ecom, &dbs.inventory, &dbs.analytics).await.unwrap();
     assert!(!report.has_drift(), "{report:?}");

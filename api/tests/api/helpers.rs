@@ -376,6 +376,7 @@ pub async fn spawn(options: Options) -> TestApp {
         auth,
         issuer,
         rate_limiter: options.rate_limiter,
+        cors_origins: vec!["https://shop.example".to_owned()],
         csrf: options
             .csrf
             .unwrap_or_else(|| Csrf::new(std::sync::Arc::new(MemoryStore::new(Csrf::DEFAULT_TTL)), Csrf::DEFAULT_TTL)),

@@ -8,6 +8,7 @@ mod catalog;
 mod cli;
 mod csrf;
 mod errors;
+mod headers;
 mod identity;
 mod ops;
 mod ratelimit;
