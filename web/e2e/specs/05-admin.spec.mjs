@@ -163,6 +163,8 @@ describe('admin console', { timeout: 300_000 }, () => {
     await spareRow.getByRole('button', { name: `Delete ${spare}` }).click();
     await spareRow.getByRole('button', { name: 'Confirm delete' }).click();
     await page.getByText(`“${spare}” was deleted.`).waitFor();
+    // The list re-renders after the message: wait for the row to go (a timeout fails the test).
+    await page.getByTestId('admin-book-row').filter({ hasText: spare }).waitFor({ state: 'detached', timeout: 10_000 });
     assert.equal(await page.getByTestId('admin-book-row').filter({ hasText: spare }).count(), 0);
   });
 
