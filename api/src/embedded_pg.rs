@@ -73,6 +73,9 @@ impl EmbeddedPostgres {
     pub async fn start(data_dir: &Path, port: u16, bin_dir: Option<&Path>) -> Result<Self, EmbeddedError> {
         let bin = find_binaries(bin_dir)?;
         fs::create_dir_all(data_dir).map_err(|e| failed(format!("creating data dir {}", data_dir.display()), e))?;
+        // Absolute from here on: the PostgreSQL tools run with another working directory ("/").
+        let data_dir =
+            &fs::canonicalize(data_dir).map_err(|e| failed(format!("resolving {}", data_dir.display()), e))?;
         let lock = lock_data_dir(data_dir)?;
         let run_as = run_as()?;
         if let Some(user) = &run_as {

@@ -115,20 +115,24 @@ struct Server {
 }
 
 impl Server {
+    /// Starts in the data dir's parent with a relative BOOKSTORE_DATA_DIR, as `./.bookstore` is used by default.
     fn start(data_dir: &Path, pg_port: u16) -> Self {
         let http = format!("127.0.0.1:{}", free_port());
-        let child = bookstore(
+        let relative = data_dir.file_name().unwrap().to_str().unwrap();
+        let mut command = bookstore(
             &["serve"],
             &[
-                ("BOOKSTORE_DATA_DIR", data_dir.to_str().unwrap()),
+                ("BOOKSTORE_DATA_DIR", relative),
                 ("BOOKSTORE_PG_PORT", &pg_port.to_string()),
                 ("BOOKSTORE_HTTP_ADDR", &http),
             ],
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
+        );
+        let child = command
+            .current_dir(data_dir.parent().unwrap())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
         Self { child, http }
     }
 
