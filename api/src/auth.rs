@@ -238,6 +238,15 @@ pub struct Shopper(pub User);
 /// A signed-in admin (role `admin`).
 pub struct Admin(pub User);
 
+/// The caller, if the bearer token verifies (else 401) and grants `role` (else 403).
+fn with_role(parts: &Parts, auth: &Authenticator, role: Role, name: &str) -> Result<User, ApiError> {
+    let user = authenticate(parts, auth)?;
+    if !user.has(role) {
+        return Err(ApiError::Forbidden(format!("This needs the {name} role.")));
+    }
+    Ok(user)
+}
+
 impl<S> FromRequestParts<S> for Shopper
 where
     Authenticator: FromRef<S>,
@@ -246,11 +255,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let user = authenticate(parts, &Authenticator::from_ref(state))?;
-        if !user.has(Role::Customer) {
-            return Err(ApiError::Forbidden("This needs the customer role.".to_owned()));
-        }
-        Ok(Self(user))
+        with_role(parts, &Authenticator::from_ref(state), Role::Customer, "customer").map(Self)
     }
 }
 
@@ -262,10 +267,6 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let user = authenticate(parts, &Authenticator::from_ref(state))?;
-        if !user.has(Role::Admin) {
-            return Err(ApiError::Forbidden("This needs the admin role.".to_owned()));
-        }
-        Ok(Self(user))
+        with_role(parts, &Authenticator::from_ref(state), Role::Admin, "admin").map(Self)
     }
 }
