@@ -113,9 +113,19 @@ impl Actor for CartSession {
                 // Boxed: the saga's future is large, and an actor's task is as big as the biggest future it awaits
                 // inline — paid by every idle shopper's actor.
                 let result = Box::pin(checkout::run(&state.deps, &state.user, idempotency_key.as_deref())).await;
-                // The order removed the bought lines in its transaction; read back what is left.
-                if let Ok(lines) = Box::pin(state.deps.carts.lines(&state.user)).await {
-                    state.lines = lines;
+                match &result {
+                    // The order's transaction removed exactly the lines it bought.
+                    Ok(CheckoutOutcome::Created(order)) => {
+                        state.lines.retain(|line| !order.items.iter().any(|item| item.book_id == line.book_id));
+                    }
+                    Ok(CheckoutOutcome::Replayed(_))
+                    | Err(CommerceError::EmptyCart | CommerceError::InsufficientStock(_)) => {}
+                    // Whether the order committed is unknown (or the cart changed meanwhile): ask the database.
+                    Err(_) => {
+                        if let Ok(lines) = Box::pin(state.deps.carts.lines(&state.user)).await {
+                            state.lines = lines;
+                        }
+                    }
                 }
                 let _ = reply.send(result);
             }

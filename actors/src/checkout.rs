@@ -1,6 +1,6 @@
 //! The checkout saga, run by the shopper's CartSession so one shopper's checkouts never overlap.
 //!
-//! 1. Reserve every line through its book's Reservation actor — all or nothing: when a line cannot be held, what
+//! 1. Reserve every line through its book's Reservation actor, all lines at once — all or nothing: when a line cannot be held, what
 //!    was held is released and the answer names every short book.
 //! 2. One ecom transaction writes the order (its id is the saga's id, also on every reservation), its lines at
 //!    today's prices, the `order.created` outbox event, and removes the bought cart lines.
@@ -13,6 +13,7 @@ use std::collections::HashMap;
 
 use bookstore_entities::repo::order::{NewOrder, OrderRecord, PlaceError};
 use chrono::Utc;
+use futures::future::join_all;
 use uuid::Uuid;
 
 use crate::commerce::Deps;
@@ -49,17 +50,22 @@ pub(crate) async fn run(deps: &Deps, user: &str, key: Option<&str>) -> Result<Ch
 
     let checkout_id = Uuid::new_v4();
     let expires_at = Utc::now() + deps.config.reservation_ttl;
-    let mut held = Vec::new();
-    let mut short = Vec::new();
-    for &(book_id, quantity) in &lines {
-        match deps.stock.reserve(book_id, checkout_id, quantity, expires_at).await {
+    // Every line at once: each book's Reservation actor batches its holds with other shoppers'.
+    let outcomes = join_all(
+        lines.iter().map(|&(book_id, quantity)| deps.stock.reserve(book_id, checkout_id, quantity, expires_at)),
+    )
+    .await;
+    let (mut held, mut short, mut failure) = (Vec::new(), Vec::new(), None);
+    for (&(book_id, quantity), outcome) in lines.iter().zip(outcomes) {
+        match outcome {
             Ok(true) => held.push(book_id),
             Ok(false) => short.push((book_id, quantity)),
-            Err(err) => {
-                release(deps, checkout_id, &held).await;
-                return Err(err);
-            }
+            Err(err) => failure = Some(err),
         }
+    }
+    if let Some(err) = failure {
+        release(deps, checkout_id, &held).await;
+        return Err(err);
     }
     if !short.is_empty() {
         release(deps, checkout_id, &held).await;
@@ -93,8 +99,9 @@ pub(crate) async fn run(deps: &Deps, user: &str, key: Option<&str>) -> Result<Ch
     };
     deps.faults.crash_point(Step::Ordered);
 
-    for book_id in held {
-        if let Err(err) = deps.stock.confirm(book_id, checkout_id).await {
+    let confirmed = join_all(held.iter().map(|&book_id| deps.stock.confirm(book_id, checkout_id))).await;
+    for (book_id, outcome) in held.iter().zip(confirmed) {
+        if let Err(err) = outcome {
             tracing::warn!(order = %checkout_id, book = %book_id, error = %err, "confirm failed; the sweeper will retry");
         }
     }
@@ -103,8 +110,9 @@ pub(crate) async fn run(deps: &Deps, user: &str, key: Option<&str>) -> Result<Ch
 }
 
 async fn release(deps: &Deps, checkout_id: Uuid, held: &[Uuid]) {
-    for &book_id in held {
-        if let Err(err) = deps.stock.release(book_id, checkout_id).await {
+    let released = join_all(held.iter().map(|&book_id| deps.stock.release(book_id, checkout_id))).await;
+    for (book_id, outcome) in held.iter().zip(released) {
+        if let Err(err) = outcome {
             tracing::warn!(checkout = %checkout_id, book = %book_id, error = %err, "release failed; the sweeper will retry");
         }
     }

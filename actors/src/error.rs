@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::checkout::Shortage;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum CommerceError {
     #[error("the cart is empty")]
     EmptyCart,

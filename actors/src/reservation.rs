@@ -1,13 +1,17 @@
-//! One Reservation actor per book: every stock change for that book in this process goes through it, one at a
-//! time, so a rush on one title queues here instead of piling up row locks in PostgreSQL. Each change is a single
-//! conditional statement, which keeps stock correct across processes too.
+//! One Reservation actor per book: every stock change for that book in this process goes through it, so a rush on
+//! one title queues here instead of piling up row locks in PostgreSQL.
+//!
+//! Holds, confirms and releases that arrive while the database is busy with the previous batch wait in the
+//! actor and go out together as the next batch: one transaction, one commit for many checkouts (group commit).
+//! Each batch is conditional SQL under the stock row's lock, which keeps stock correct across processes too.
+//! Admin changes (set, adjust) run on their own, in arrival order between batches.
 
+use std::mem;
 use std::time::Duration;
 
-use bookstore_entities::repo::stock::{StockChange, StockRepo};
+use bookstore_entities::repo::stock::{Applied, Hold, Settle, StockChange, StockRepo};
 use chrono::{DateTime, Utc};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
-use sea_orm::DbErr;
 use uuid::Uuid;
 
 use crate::error::CommerceError;
@@ -18,16 +22,97 @@ pub(crate) struct Reservation;
 pub(crate) struct ReservationState {
     book_id: Uuid,
     repo: StockRepo,
+    /// Work that arrived while a batch was in flight.
+    queued: Batch,
+    /// Admin changes waiting for the batch in flight to finish.
+    admin: Vec<AdminChange>,
+    /// Whether a batch or an admin change is running now; at most one at a time per book in this process.
+    busy: bool,
 }
 
-type Reply<T> = RpcReplyPort<Result<T, DbErr>>;
+type Reply<T> = RpcReplyPort<Result<T, CommerceError>>;
 
 pub(crate) enum StockMsg {
-    Reserve { checkout_id: Uuid, quantity: i32, expires_at: DateTime<Utc>, reply: Reply<bool> },
-    Release { checkout_id: Uuid, reply: Reply<i32> },
-    Confirm { checkout_id: Uuid, reply: Reply<i32> },
+    Reserve {
+        checkout_id: Uuid,
+        quantity: i32,
+        expires_at: DateTime<Utc>,
+        reply: Reply<bool>,
+    },
+    Release {
+        checkout_id: Uuid,
+        reply: Reply<i32>,
+    },
+    Confirm {
+        checkout_id: Uuid,
+        reply: Reply<i32>,
+    },
+    Set {
+        quantity: i32,
+        reply: Reply<StockChange>,
+    },
+    Adjust {
+        delta: i32,
+        reply: Reply<StockChange>,
+    },
+    /// The work in flight is done: start what queued meanwhile.
+    Done,
+}
+
+/// Holds and settlements bound for one transaction, with who waits for each answer.
+#[derive(Default)]
+struct Batch {
+    settle: Vec<Settle>,
+    settle_replies: Vec<Reply<i32>>,
+    hold: Vec<Hold>,
+    hold_replies: Vec<Reply<bool>>,
+}
+
+impl Batch {
+    fn is_empty(&self) -> bool {
+        self.settle.is_empty() && self.hold.is_empty()
+    }
+
+    async fn run(self, book_id: Uuid, repo: &StockRepo) {
+        metrics::histogram!("reservation_batch_size").record((self.settle.len() + self.hold.len()) as f64);
+        match repo.apply(book_id, &self.settle, &self.hold).await {
+            Ok(Applied { settled, granted }) => {
+                // A reply nobody waits for any more (the caller timed out) is not an error of ours.
+                for (reply, units) in self.settle_replies.into_iter().zip(settled) {
+                    let _ = reply.send(Ok(units));
+                }
+                for (reply, held) in self.hold_replies.into_iter().zip(granted) {
+                    let _ = reply.send(Ok(held));
+                }
+            }
+            Err(err) => {
+                // Every caller learns the same thing, including whether the database is unavailable (503).
+                let err = CommerceError::from(err);
+                for reply in self.settle_replies {
+                    let _ = reply.send(Err(err.clone()));
+                }
+                for reply in self.hold_replies {
+                    let _ = reply.send(Err(err.clone()));
+                }
+            }
+        }
+    }
+}
+
+enum AdminChange {
     Set { quantity: i32, reply: Reply<StockChange> },
     Adjust { delta: i32, reply: Reply<StockChange> },
+}
+
+impl AdminChange {
+    async fn run(self, book_id: Uuid, repo: &StockRepo) {
+        let _ = match self {
+            AdminChange::Set { quantity, reply } => {
+                reply.send(repo.set_quantity(book_id, quantity).await.map_err(Into::into))
+            }
+            AdminChange::Adjust { delta, reply } => reply.send(repo.adjust(book_id, delta).await.map_err(Into::into)),
+        };
+    }
 }
 
 impl Actor for Reservation {
@@ -40,35 +125,74 @@ impl Actor for Reservation {
         _myself: ActorRef<StockMsg>,
         (book_id, repo): (Uuid, StockRepo),
     ) -> Result<ReservationState, ActorProcessingErr> {
-        Ok(ReservationState { book_id, repo })
+        Ok(ReservationState { book_id, repo, queued: Batch::default(), admin: Vec::new(), busy: false })
     }
 
     async fn handle(
         &self,
-        _myself: ActorRef<StockMsg>,
+        myself: ActorRef<StockMsg>,
         message: StockMsg,
         state: &mut ReservationState,
     ) -> Result<(), ActorProcessingErr> {
-        let (repo, book) = (&state.repo, state.book_id);
-        // A reply nobody waits for any more (the caller timed out) is not an error of ours.
         match message {
             StockMsg::Reserve { checkout_id, quantity, expires_at, reply } => {
-                let _ = reply.send(repo.reserve(checkout_id, book, quantity, expires_at).await);
+                state.queued.hold.push(Hold { checkout_id, quantity, expires_at });
+                state.queued.hold_replies.push(reply);
             }
             StockMsg::Release { checkout_id, reply } => {
-                let _ = reply.send(repo.release(checkout_id, book).await);
+                state.queued.settle.push(Settle { checkout_id, confirm: false });
+                state.queued.settle_replies.push(reply);
             }
             StockMsg::Confirm { checkout_id, reply } => {
-                let _ = reply.send(repo.confirm(checkout_id, book).await);
+                state.queued.settle.push(Settle { checkout_id, confirm: true });
+                state.queued.settle_replies.push(reply);
             }
-            StockMsg::Set { quantity, reply } => {
-                let _ = reply.send(repo.set_quantity(book, quantity).await);
-            }
-            StockMsg::Adjust { delta, reply } => {
-                let _ = reply.send(repo.adjust(book, delta).await);
-            }
+            StockMsg::Set { quantity, reply } => state.admin.push(AdminChange::Set { quantity, reply }),
+            StockMsg::Adjust { delta, reply } => state.admin.push(AdminChange::Adjust { delta, reply }),
+            StockMsg::Done => state.busy = false,
+        }
+        if !state.busy {
+            start_next(&myself, state);
         }
         Ok(())
+    }
+}
+
+/// Sends the next piece of work to the database on its own task, so requests keep queueing meanwhile; the task
+/// tells the actor when it is done, also when it panicked (its callers then get an error, not a hang). Admin
+/// changes go first: they are rare, and a steady stream of checkouts must not starve them.
+fn start_next(myself: &ActorRef<StockMsg>, state: &mut ReservationState) {
+    let (book_id, repo) = (state.book_id, state.repo.clone());
+    let work = if !state.admin.is_empty() {
+        Work::Admin(state.admin.remove(0))
+    } else if !state.queued.is_empty() {
+        Work::Batch(mem::take(&mut state.queued))
+    } else {
+        return;
+    };
+    state.busy = true;
+    let done = NotifyOnDrop(myself.clone());
+    tokio::spawn(async move {
+        let _done = done;
+        match work {
+            Work::Admin(change) => change.run(book_id, &repo).await,
+            Work::Batch(batch) => batch.run(book_id, &repo).await,
+        }
+    });
+}
+
+enum Work {
+    Admin(AdminChange),
+    Batch(Batch),
+}
+
+/// Tells the actor its work in flight finished, however the task ended.
+struct NotifyOnDrop(ActorRef<StockMsg>);
+
+impl Drop for NotifyOnDrop {
+    fn drop(&mut self) {
+        // The actor may be gone (passivated or shut down): then nobody needs to know.
+        let _ = self.0.cast(StockMsg::Done);
     }
 }
 
@@ -93,25 +217,25 @@ impl Stock {
         quantity: i32,
         expires_at: DateTime<Utc>,
     ) -> Result<bool, CommerceError> {
-        Ok(self.pool.call(&book_id, |reply| StockMsg::Reserve { checkout_id, quantity, expires_at, reply }).await??)
+        self.pool.call(&book_id, |reply| StockMsg::Reserve { checkout_id, quantity, expires_at, reply }).await?
     }
 
     pub async fn release(&self, book_id: Uuid, checkout_id: Uuid) -> Result<i32, CommerceError> {
-        Ok(self.pool.call(&book_id, |reply| StockMsg::Release { checkout_id, reply }).await??)
+        self.pool.call(&book_id, |reply| StockMsg::Release { checkout_id, reply }).await?
     }
 
     pub async fn confirm(&self, book_id: Uuid, checkout_id: Uuid) -> Result<i32, CommerceError> {
-        Ok(self.pool.call(&book_id, |reply| StockMsg::Confirm { checkout_id, reply }).await??)
+        self.pool.call(&book_id, |reply| StockMsg::Confirm { checkout_id, reply }).await?
     }
 
     /// Sets the units on hand (admin).
     pub async fn set(&self, book_id: Uuid, quantity: i32) -> Result<StockChange, CommerceError> {
-        Ok(self.pool.call(&book_id, |reply| StockMsg::Set { quantity, reply }).await??)
+        self.pool.call(&book_id, |reply| StockMsg::Set { quantity, reply }).await?
     }
 
     /// Adds `delta` units (admin; negative removes).
     pub async fn adjust(&self, book_id: Uuid, delta: i32) -> Result<StockChange, CommerceError> {
-        Ok(self.pool.call(&book_id, |reply| StockMsg::Adjust { delta, reply }).await??)
+        self.pool.call(&book_id, |reply| StockMsg::Adjust { delta, reply }).await?
     }
 
     pub(crate) async fn passivate_idle(&self) {

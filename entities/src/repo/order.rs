@@ -95,9 +95,10 @@ impl OrderRepo {
     pub async fn place(&self, order: &NewOrder<'_>) -> Result<OrderRecord, PlaceError> {
         let txn = self.db.begin().await?;
         let ids = id_list(order.lines.iter().map(|(id, _)| *id));
-        // FOR SHARE: the prices read here cannot change, nor the books vanish, until the order commits.
+        // FOR KEY SHARE: the books cannot vanish until the order commits (the lock the order lines' foreign key
+        // takes anyway); the order keeps the prices read here even if one changes meanwhile.
         let books: HashMap<Uuid, PriceRow> = PriceRow::find_by_statement(statement(
-            "SELECT id, title, price FROM books WHERE id = ANY(string_to_array($1, ',')::uuid[]) FOR SHARE",
+            "SELECT id, title, price FROM books WHERE id = ANY(string_to_array($1, ',')::uuid[]) FOR KEY SHARE",
             [ids.clone().into()],
         ))
         .all(&txn)
@@ -112,26 +113,6 @@ impl OrderRepo {
         }
         let total: Decimal = order.lines.iter().map(|(id, q)| prices[id] * Decimal::from(*q)).sum();
 
-        let inserted = txn
-            .query_one_raw(statement(
-                "INSERT INTO orders (id, user_id, total, status, idempotency_key) VALUES ($1, $2, $3, 'CONFIRMED', $4)
-                 RETURNING created_at",
-                [order.id.into(), order.user_id.into(), total.into(), order.idempotency_key.map(str::to_owned).into()],
-            ))
-            .await;
-        let created_at: DateTimeWithTimeZone = match inserted {
-            Ok(Some(row)) => row.try_get("", "created_at")?,
-            Ok(None) => return Err(PlaceError::Db(DbErr::RecordNotInserted)),
-            Err(err) if sql_state(&err).as_deref() == Some(UNIQUE_VIOLATION) => return Err(PlaceError::DuplicateKey),
-            Err(err) => return Err(PlaceError::Db(err)),
-        };
-        for (book_id, quantity) in order.lines {
-            txn.execute_raw(statement(
-                "INSERT INTO order_items (order_id, book_id, quantity, price_at_purchase) VALUES ($1, $2, $3, $4)",
-                [order.id.into(), (*book_id).into(), (*quantity).into(), prices[book_id].into()],
-            ))
-            .await?;
-        }
         let payload = serde_json::json!({
             "orderId": order.id,
             "userId": order.user_id,
@@ -140,16 +121,43 @@ impl OrderRepo {
                 "bookId": id, "quantity": q, "priceAtPurchase": prices[id].to_string()
             })).collect::<Vec<_>>(),
         });
-        txn.execute_raw(statement(
-            "INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload) VALUES ('order', $1, 'order.created', $2)",
-            [order.id.into(), payload.into()],
-        ))
-        .await?;
-        txn.execute_raw(statement(
-            "DELETE FROM cart_items WHERE user_id = $1 AND book_id = ANY(string_to_array($2, ',')::uuid[])",
-            [order.user_id.into(), ids.into()],
-        ))
-        .await?;
+        let list = |f: &dyn Fn(&(Uuid, i32)) -> String| order.lines.iter().map(f).collect::<Vec<_>>().join(",");
+        // One statement, one round trip: the order, its lines, the outbox event, and the bought cart lines gone.
+        let inserted = txn
+            .query_one_raw(statement(
+                "WITH placed AS (
+                     INSERT INTO orders (id, user_id, total, status, idempotency_key)
+                     VALUES ($1, $2, $3, 'CONFIRMED', $4)
+                     RETURNING id, created_at),
+                 lines AS (
+                     INSERT INTO order_items (order_id, book_id, quantity, price_at_purchase)
+                     SELECT placed.id, l.book_id, l.quantity, l.price
+                     FROM placed, unnest(string_to_array($5, ',')::uuid[], string_to_array($6, ',')::int[],
+                                         string_to_array($7, ',')::numeric[]) AS l(book_id, quantity, price)),
+                 event AS (
+                     INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload)
+                     SELECT 'order', placed.id, 'order.created', $8 FROM placed),
+                 bought AS (
+                     DELETE FROM cart_items WHERE user_id = $2 AND book_id = ANY(string_to_array($5, ',')::uuid[]))
+                 SELECT created_at FROM placed",
+                [
+                    order.id.into(),
+                    order.user_id.into(),
+                    total.into(),
+                    order.idempotency_key.map(str::to_owned).into(),
+                    ids.into(),
+                    list(&|(_, q)| q.to_string()).into(),
+                    list(&|(id, _)| prices[id].to_string()).into(),
+                    payload.into(),
+                ],
+            ))
+            .await;
+        let created_at: DateTimeWithTimeZone = match inserted {
+            Ok(Some(row)) => row.try_get("", "created_at")?,
+            Ok(None) => return Err(PlaceError::Db(DbErr::RecordNotInserted)),
+            Err(err) if sql_state(&err).as_deref() == Some(UNIQUE_VIOLATION) => return Err(PlaceError::DuplicateKey),
+            Err(err) => return Err(PlaceError::Db(err)),
+        };
         txn.commit().await?;
         // Everything the answer needs is known here; no need to read the order back.
         let mut items: Vec<OrderLine> = order

@@ -4,13 +4,16 @@
 //! application, so correctness holds across processes: `reserve` cannot take more than is available, `confirm`
 //! and `release` act once per reservation however often they are retried.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait, Value,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait, Value,
 };
 use uuid::Uuid;
 
+use super::id_list;
 use crate::entity::inventory::stock;
 use crate::types::{Page, PageRequest};
 
@@ -25,6 +28,29 @@ pub struct HeldReservation {
     pub book_id: Uuid,
     pub quantity: i32,
     pub expires_at: DateTime<Utc>,
+}
+
+/// A checkout asking to hold units of a book.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hold {
+    pub checkout_id: Uuid,
+    pub quantity: i32,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A checkout's HELD reservation to settle: confirmed (sold) or released (given back).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Settle {
+    pub checkout_id: Uuid,
+    pub confirm: bool,
+}
+
+/// What [`StockRepo::apply`] did, in the order asked: units settled per settlement (0 when that reservation was
+/// not HELD any more), and whether each hold was granted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Applied {
+    pub settled: Vec<i32>,
+    pub granted: Vec<bool>,
 }
 
 /// The outcome of an admin stock change.
@@ -80,6 +106,113 @@ impl StockRepo {
         Ok(Page { items, total, request })
     }
 
+    /// Applies one book's queued reservation work in one transaction, so many checkouts share one commit:
+    /// first the settlements (confirming or releasing HELD reservations never lowers what is available), then the
+    /// new holds, first come first served, each granted only if its units are still available.
+    ///
+    /// The stock row is locked for the decision and the update is conditional on availability as well, so this
+    /// stays correct when other processes work on the same book at the same time.
+    pub async fn apply(&self, book_id: Uuid, settle: &[Settle], hold: &[Hold]) -> Result<Applied, DbErr> {
+        let txn = self.db.begin().await?;
+        let settled = Self::settle(&txn, book_id, settle).await?;
+        let granted = Self::hold(&txn, book_id, hold).await?;
+        txn.commit().await?;
+        Ok(Applied { settled, granted })
+    }
+
+    /// One statement for all settlements: the reservations leave HELD and the stock row moves by their sum.
+    async fn settle(txn: &DatabaseTransaction, book_id: Uuid, settle: &[Settle]) -> Result<Vec<i32>, DbErr> {
+        if settle.is_empty() {
+            return Ok(Vec::new());
+        }
+        let confirm = settle.iter().map(|s| if s.confirm { "t" } else { "f" }).collect::<Vec<_>>().join(",");
+        let rows = txn
+            .query_all_raw(statement(
+                "WITH asked AS (
+                     SELECT * FROM unnest(string_to_array($2, ',')::uuid[], string_to_array($3, ',')::bool[])
+                         AS a(checkout_id, confirm)),
+                 settled AS (
+                     UPDATE reservations r
+                     SET status = CASE WHEN a.confirm THEN 'CONFIRMED' ELSE 'RELEASED' END
+                     FROM asked a
+                     WHERE r.book_id = $1 AND r.checkout_id = a.checkout_id AND r.status = 'HELD'
+                     RETURNING r.checkout_id, r.quantity, a.confirm),
+                 moved AS (
+                     UPDATE inventory
+                     SET quantity = quantity - (SELECT coalesce(sum(quantity) FILTER (WHERE confirm), 0) FROM settled),
+                         reserved = reserved - (SELECT coalesce(sum(quantity), 0) FROM settled)
+                     WHERE book_id = $1 AND EXISTS (SELECT 1 FROM settled))
+                 SELECT checkout_id, quantity, confirm FROM settled",
+                [book_id.into(), id_list(settle.iter().map(|s| s.checkout_id)).into(), confirm.into()],
+            ))
+            .await?;
+        let mut units: HashMap<(Uuid, bool), i32> = HashMap::new();
+        for row in rows {
+            let key = (row.try_get("", "checkout_id")?, row.try_get("", "confirm")?);
+            units.insert(key, row.try_get("", "quantity")?);
+        }
+        // A reservation settles once: when the same one was asked twice, the first matching ask gets the units.
+        Ok(settle.iter().map(|s| units.remove(&(s.checkout_id, s.confirm)).unwrap_or(0)).collect())
+    }
+
+    /// Locks the stock row, grants the holds that fit in arrival order, and records them in one statement.
+    async fn hold(txn: &DatabaseTransaction, book_id: Uuid, hold: &[Hold]) -> Result<Vec<bool>, DbErr> {
+        if hold.is_empty() {
+            return Ok(Vec::new());
+        }
+        let available = txn
+            .query_one_raw(statement(
+                "SELECT quantity - reserved AS available FROM inventory WHERE book_id = $1 FOR UPDATE",
+                [book_id.into()],
+            ))
+            .await?
+            .map(|row| row.try_get::<i32>("", "available"))
+            .transpose()?;
+        let Some(mut left) = available else { return Ok(vec![false; hold.len()]) };
+        let granted: Vec<bool> = hold
+            .iter()
+            .map(|h| {
+                let fits = h.quantity > 0 && h.quantity <= left;
+                if fits {
+                    left -= h.quantity;
+                }
+                fits
+            })
+            .collect();
+        let chosen: Vec<&Hold> = hold.iter().zip(&granted).filter(|(_, g)| **g).map(|(h, _)| h).collect();
+        if chosen.is_empty() {
+            return Ok(granted);
+        }
+        let total: i32 = chosen.iter().map(|h| h.quantity).sum();
+        let join = |f: &dyn Fn(&Hold) -> String| chosen.iter().map(|h| f(h)).collect::<Vec<_>>().join(",");
+        let inserted = txn
+            .execute_raw(statement(
+                "WITH held AS (
+                     UPDATE inventory SET reserved = reserved + $2
+                     WHERE book_id = $1 AND quantity - reserved >= $2
+                     RETURNING book_id)
+                 INSERT INTO reservations (checkout_id, book_id, quantity, expires_at)
+                 SELECT a.checkout_id, held.book_id, a.quantity, a.expires_at
+                 FROM held, unnest(string_to_array($3, ',')::uuid[], string_to_array($4, ',')::int[],
+                                   string_to_array($5, ',')::timestamptz[]) AS a(checkout_id, quantity, expires_at)",
+                [
+                    book_id.into(),
+                    total.into(),
+                    join(&|h| h.checkout_id.to_string()).into(),
+                    join(&|h| h.quantity.to_string()).into(),
+                    join(&|h| h.expires_at.to_rfc3339()).into(),
+                ],
+            ))
+            .await?
+            .rows_affected();
+        // Under the row lock the condition always holds; if it ever did not, nothing was held and the
+        // transaction must not commit half a decision.
+        if inserted != chosen.len() as u64 {
+            return Err(DbErr::Custom(format!("stock of {book_id} changed under its lock; nothing was held")));
+        }
+        Ok(granted)
+    }
+
     /// Holds `quantity` units for a checkout if that many are available; `false` (and nothing held) otherwise.
     pub async fn reserve(
         &self,
@@ -88,53 +221,20 @@ impl StockRepo {
         quantity: i32,
         expires_at: DateTime<Utc>,
     ) -> Result<bool, DbErr> {
-        let held = self
-            .db
-            .query_one_raw(statement(
-                "WITH held AS (
-                     UPDATE inventory SET reserved = reserved + $3
-                     WHERE book_id = $2 AND quantity - reserved >= $3
-                     RETURNING book_id)
-                 INSERT INTO reservations (checkout_id, book_id, quantity, expires_at)
-                 SELECT $1, book_id, $3, $4 FROM held
-                 RETURNING id",
-                [checkout_id.into(), book_id.into(), quantity.into(), expires_at.into()],
-            ))
-            .await?;
-        Ok(held.is_some())
+        let applied = self.apply(book_id, &[], &[Hold { checkout_id, quantity, expires_at }]).await?;
+        Ok(applied.granted.first().copied().unwrap_or(false))
     }
 
     /// Gives a checkout's held units back. Returns how many were released (0 when nothing was held).
     pub async fn release(&self, checkout_id: Uuid, book_id: Uuid) -> Result<i32, DbErr> {
-        self.settle(checkout_id, book_id, "RELEASED", "reserved = i.reserved - s.quantity").await
+        let applied = self.apply(book_id, &[Settle { checkout_id, confirm: false }], &[]).await?;
+        Ok(applied.settled.first().copied().unwrap_or(0))
     }
 
     /// Turns a checkout's held units into a sale: `quantity` and `reserved` both fall, exactly once.
     pub async fn confirm(&self, checkout_id: Uuid, book_id: Uuid) -> Result<i32, DbErr> {
-        self.settle(
-            checkout_id,
-            book_id,
-            "CONFIRMED",
-            "quantity = i.quantity - s.quantity, reserved = i.reserved - s.quantity",
-        )
-        .await
-    }
-
-    /// Moves a HELD reservation to `status` and applies `change` to the stock row, in one statement; a second call
-    /// finds nothing HELD and changes nothing.
-    async fn settle(&self, checkout_id: Uuid, book_id: Uuid, status: &str, change: &str) -> Result<i32, DbErr> {
-        let sql = format!(
-            "WITH settled AS (
-                 UPDATE reservations SET status = '{status}'
-                 WHERE checkout_id = $1 AND book_id = $2 AND status = 'HELD'
-                 RETURNING book_id, quantity),
-             stock AS (
-                 UPDATE inventory i SET {change} FROM settled s WHERE i.book_id = s.book_id
-                 RETURNING s.quantity)
-             SELECT coalesce(sum(quantity), 0)::int AS quantity FROM stock"
-        );
-        let row = self.db.query_one_raw(statement(&sql, [checkout_id.into(), book_id.into()])).await?;
-        Ok(row.map(|r| r.try_get::<i32>("", "quantity")).transpose()?.unwrap_or(0))
+        let applied = self.apply(book_id, &[Settle { checkout_id, confirm: true }], &[]).await?;
+        Ok(applied.settled.first().copied().unwrap_or(0))
     }
 
     /// Reservations still HELD that were made before `cutoff` (the sweeper's work list).
