@@ -5,6 +5,7 @@
 //! generation, so a response rendered from old rows can never be served again, not even one whose load raced
 //! with the change. See `docs/adr/003-catalog-cache-invalidation.md`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -13,7 +14,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use bookstore_entities::entity::ecom::book;
-use bookstore_entities::repo::catalog::{BookSort, SearchText};
+use bookstore_entities::repo::catalog::{BookSort, CatalogRepo, SearchText};
 use bookstore_entities::types::{Money, Page, PageRequest};
 use chrono::{DateTime, Utc};
 use moka::future::Cache;
@@ -102,10 +103,11 @@ enum CacheKey {
     Book(Uuid),
 }
 
-/// Rendered catalog responses, valid for one catalog generation.
+/// Rendered catalog responses, and books by id for the cart's answers, valid for one catalog generation.
 #[derive(Clone)]
 pub struct CatalogCache {
     entries: Cache<(u64, CacheKey), Arc<CachedJson>>,
+    books: Cache<(u64, Uuid), Book>,
     generation: Arc<AtomicU64>,
 }
 
@@ -114,6 +116,7 @@ impl Default for CatalogCache {
         Self {
             // Bounded in entries (a page is a few KB) and in age, as a backstop should a notification be lost.
             entries: Cache::builder().max_capacity(10_000).time_to_live(Duration::from_secs(300)).build(),
+            books: Cache::builder().max_capacity(100_000).time_to_live(Duration::from_secs(300)).build(),
             generation: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -124,6 +127,31 @@ impl CatalogCache {
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.entries.invalidate_all();
+        self.books.invalidate_all();
+    }
+
+    /// The books with these ids that exist, from the cache where it has them and from the database otherwise.
+    pub async fn books(&self, repo: &CatalogRepo, ids: &[Uuid]) -> Result<HashMap<Uuid, Book>, ApiError> {
+        let generation = self.generation.load(Ordering::SeqCst);
+        let mut found = HashMap::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        for &id in ids {
+            match self.books.get(&(generation, id)).await {
+                Some(book) => {
+                    found.insert(id, book);
+                }
+                None => missing.push(id),
+            }
+        }
+        if !missing.is_empty() {
+            for model in repo.many(&missing).await? {
+                let book = Book::try_from(model)?;
+                // Keyed by the generation read before the load: a change that raced with it retires the entry.
+                self.books.insert((generation, book.id), book.clone()).await;
+                found.insert(book.id, book);
+            }
+        }
+        Ok(found)
     }
 
     async fn get_or_render<F>(&self, key: CacheKey, render: F) -> Result<Arc<CachedJson>, ApiError>

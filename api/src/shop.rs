@@ -1,8 +1,6 @@
 //! The shopper's endpoints: the cart, checkout and order history. Handlers parse and answer; the shopper's
 //! CartSession actor (through [`bookstore_actors::Commerce`]) owns the cart and runs the checkout.
 
-use std::collections::HashMap;
-
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -124,13 +122,7 @@ pub struct OrderPage {
 
 async fn cart_items(state: &AppState, lines: Vec<CartLine>) -> Result<Vec<CartItem>, ApiError> {
     let ids: Vec<Uuid> = lines.iter().map(|l| l.book_id).collect();
-    let mut books: HashMap<Uuid, Book> = state
-        .catalog
-        .many(&ids)
-        .await?
-        .into_iter()
-        .map(|b| Ok((b.id, Book::try_from(b)?)))
-        .collect::<Result<_, ApiError>>()?;
+    let mut books = state.cache.books(&state.catalog, &ids).await?;
     Ok(lines
         .into_iter()
         .filter_map(|line| {
