@@ -4,15 +4,23 @@
 //!
 //! Keys are pinned to their algorithm (RS256 for the issuers we accept): a token that names another algorithm for
 //! a known key id is rejected, so `alg: none` and HS/RS confusion cannot work.
+//!
+//! A token that verified is remembered (by the SHA-256 of its bytes) until it expires, so a shopper's next
+//! requests skip the RSA check — under checkout load that check was most of the server's own CPU. See
+//! `docs/adr/007-verified-token-cache.md`.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+use moka::sync::Cache;
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 
@@ -49,6 +57,8 @@ impl User {
 #[derive(Deserialize)]
 struct Claims {
     sub: String,
+    /// Seconds since the epoch; required by the validation, and how long a verified token is remembered.
+    exp: u64,
     preferred_username: Option<String>,
     #[serde(default)]
     roles: Vec<String>,
@@ -85,6 +95,11 @@ struct Inner {
     issuers: Vec<String>,
     audience: String,
     keys: RwLock<HashMap<String, (DecodingKey, Algorithm)>>,
+    /// Tokens that verified, by the SHA-256 of their bytes, with their `exp` and the key-set generation they
+    /// verified under. Only entries of the current generation count, so a withdrawn key stops working at once.
+    verified: Cache<[u8; 32], Verified>,
+    /// Moves on every change to `keys`.
+    key_generation: AtomicU64,
     /// Wakes the JWKS follower when a token names a key we do not have (an external issuer rotated keys).
     unknown_kid: tokio::sync::Notify,
 }
@@ -99,6 +114,10 @@ impl Authenticator {
                 issuers,
                 audience: audience.into(),
                 keys: RwLock::default(),
+                // Bounded: at most ~10 MB however many distinct tokens arrive; an evicted token is simply
+                // verified again.
+                verified: Cache::builder().max_capacity(50_000).time_to_live(Duration::from_secs(15 * 60)).build(),
+                key_generation: AtomicU64::new(0),
                 unknown_kid: tokio::sync::Notify::new(),
             }),
         }
@@ -109,9 +128,31 @@ impl Authenticator {
         if let Ok(mut keys) = self.inner.keys.write() {
             keys.insert(kid.into(), (key, algorithm));
         }
+        self.keys_changed();
     }
 
+    fn keys_changed(&self) {
+        self.inner.key_generation.fetch_add(1, Ordering::SeqCst);
+        self.inner.verified.invalidate_all();
+    }
+
+    /// The caller a bearer token stands for: from the verified-token cache while the token has not expired,
+    /// else by full verification (signature, issuer, audience, time).
     pub fn verify(&self, token: &str) -> Result<User, AuthError> {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let generation = self.inner.key_generation.load(Ordering::SeqCst);
+        if let Some(hit) = self.inner.verified.get(&digest) {
+            if hit.generation == generation && unix_now() <= hit.exp.saturating_add(Self::LEEWAY) {
+                return Ok(hit.user);
+            }
+            self.inner.verified.invalidate(&digest);
+        }
+        let (user, exp) = self.verify_signed(token)?;
+        self.inner.verified.insert(digest, Verified { user: user.clone(), exp, generation });
+        Ok(user)
+    }
+
+    fn verify_signed(&self, token: &str) -> Result<(User, u64), AuthError> {
         let header = decode_header(token)?;
         let kid = header.kid.ok_or(AuthError::MissingKeyId)?;
         let keys = self.inner.keys.read().map_err(|_| AuthError::UnknownKey)?;
@@ -141,8 +182,20 @@ impl Authenticator {
                 roles.push(role);
             }
         }
-        Ok(User { id: claims.sub, username: claims.preferred_username, roles })
+        Ok((User { id: claims.sub, username: claims.preferred_username, roles }, claims.exp))
     }
+}
+
+/// A remembered verification.
+#[derive(Clone)]
+struct Verified {
+    user: User,
+    exp: u64,
+    generation: u64,
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// Where an external issuer's signing keys are: `OIDC_JWKS_URL`, or the `jwks_uri` of its discovery document.
@@ -157,7 +210,6 @@ impl Authenticator {
     /// when a token names an unknown key id — at most once per 30 s, so a flood of made-up kids cannot hammer
     /// the issuer. Only RSA signing keys are taken, each pinned to RS256. Runs until dropped.
     pub async fn follow_jwks(self, source: JwksSource) {
-        use std::time::Duration;
         let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap_or_default();
         loop {
             match fetch_jwks(&client, &source).await {
@@ -166,6 +218,7 @@ impl Authenticator {
                     if let Ok(mut current) = self.inner.keys.write() {
                         *current = keys;
                     }
+                    self.keys_changed();
                 }
                 Err(err) => tracing::warn!(error = %err, "cannot load the issuer's signing keys; retrying"),
             }
@@ -268,5 +321,38 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         with_role(parts, &Authenticator::from_ref(state), Role::Admin, "admin").map(Self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jsonwebtoken::{EncodingKey, Header, encode};
+
+    use super::*;
+
+    const ISSUER: &str = "https://issuer.test";
+
+    fn token() -> String {
+        let claims = serde_json::json!({
+            "iss": ISSUER, "aud": DEFAULT_AUDIENCE, "sub": "ann", "exp": unix_now() + 600, "roles": ["customer"],
+        });
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some("k1".to_owned());
+        let key = EncodingKey::from_rsa_pem(include_bytes!("../tests/fixtures/test-signing-key.pem")).unwrap();
+        encode(&header, &claims, &key).unwrap()
+    }
+
+    #[test]
+    fn a_remembered_token_stops_working_when_its_key_changes() {
+        let auth = Authenticator::new(vec![ISSUER.to_owned()], DEFAULT_AUDIENCE);
+        let public = DecodingKey::from_rsa_pem(include_bytes!("../tests/fixtures/test-signing-key.pub.pem")).unwrap();
+        auth.add_key("k1", public, Algorithm::RS256);
+        let token = token();
+        assert_eq!(auth.verify(&token).unwrap().id, "ann");
+        assert_eq!(auth.verify(&token).unwrap().id, "ann", "served from memory the second time");
+
+        // The issuer now signs with something else under the same key id: the remembered answer must not count.
+        auth.add_key("k1", DecodingKey::from_secret(b"another key"), Algorithm::HS256);
+        assert!(matches!(auth.verify(&token), Err(AuthError::WrongAlgorithm)));
     }
 }

@@ -278,6 +278,34 @@ async fn forged_tokens_are_all_401() {
     assert_eq!(sanity.status(), 200, "the unforged token works, so the 401s above are about the forgery");
 }
 
+/// Verified tokens are remembered for speed, but never past their expiry: a token accepted (and remembered)
+/// seconds before it expires is refused once it has.
+#[tokio::test]
+async fn a_remembered_token_is_refused_once_it_expires() {
+    use crate::helpers::{AUDIENCE, ISSUER};
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+
+    let app = app().await;
+    // Expired 28 s ago: still inside the 30 s clock-skew leeway, for two more seconds.
+    let now = chrono::Utc::now().timestamp();
+    let claims = serde_json::json!({
+        "iss": ISSUER, "aud": AUDIENCE, "sub": "late", "iat": now - 600, "nbf": now - 600, "exp": now - 28,
+        "roles": ["customer"],
+    });
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some("test-key".to_owned());
+    let signing = EncodingKey::from_rsa_pem(include_bytes!("../fixtures/test-signing-key.pem")).unwrap();
+    let token = jsonwebtoken::encode(&header, &claims, &signing).unwrap();
+
+    let first = app.client.get(app.url("/ecom/cart")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(first.status(), 200, "inside the leeway the token is valid");
+    let again = app.client.get(app.url("/ecom/cart")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(again.status(), 200, "and remembered");
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    let late = app.client.get(app.url("/ecom/cart")).bearer_auth(&token).send().await.unwrap();
+    assert_problem(late, 401).await;
+}
+
 /// The cluster's issuer is Keycloak: tokens shaped like Keycloak's (realm roles under `realm_access`, an audience
 /// list, a UUID subject), verified against keys fetched from its JWKS through discovery.
 #[tokio::test]
