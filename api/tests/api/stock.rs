@@ -1,4 +1,4 @@
-//! Public stock reads over HTTP.
+//! Stock: the public reads over HTTP, and the batched SQL behind checkouts (reservation batches, the one-statement order).
 
 use crate::helpers::{assert_problem, exec, seed_id, spawn_app};
 
@@ -52,4 +52,55 @@ async fn bulk_stock_rejects_bad_lists() {
     let (status, rows) = app.get_json(&format!("/inven/stock/bulk?book_ids={}", fifty.join(","))).await;
     assert_eq!(status, 200);
     assert_eq!(rows.as_array().unwrap().len(), 0);
+}
+
+/// The Reservation actor sends a book's queued work as one batch: holds are granted first come first served, and
+/// one that does not fit does not stop a later, smaller one; each reservation settles once however often it is
+/// asked. Driven against the repository directly, because which requests share a batch is timing over HTTP.
+#[tokio::test]
+async fn a_batch_grants_what_fits_in_order_and_settles_each_reservation_once() {
+    use bookstore_entities::repo::stock::{Hold, Settle, StockRepo};
+
+    let app = spawn_app().await;
+    let book = seed_id(4).parse().unwrap();
+    exec(&app.inventory, &format!("UPDATE inventory SET quantity = 5, reserved = 0 WHERE book_id = '{book}'")).await;
+    let repo = StockRepo::new(app.inventory.clone());
+    let (a, b, c) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let expires_at = chrono::Utc::now() + chrono::Duration::minutes(2);
+    let hold = |checkout_id, quantity| Hold { checkout_id, quantity, expires_at };
+
+    let applied = repo.apply(book, &[], &[hold(a, 4), hold(b, 3), hold(c, 1)]).await.unwrap();
+    assert_eq!(applied.granted, [true, false, true], "3 did not fit after 4; the 1 after it did");
+    let level = format!("SELECT quantity * 1000 + reserved FROM inventory WHERE book_id = '{book}'");
+    assert_eq!(app.inventory_value(&level).await, 5_005, "quantity 5, reserved 5");
+    assert_eq!(app.inventory_value("SELECT count(*) FROM reservations WHERE status = 'HELD'").await, 2);
+
+    let settle = [
+        Settle { checkout_id: a, confirm: true },
+        Settle { checkout_id: c, confirm: false },
+        Settle { checkout_id: a, confirm: true },
+        Settle { checkout_id: b, confirm: true },
+    ];
+    let applied = repo.apply(book, &settle, &[]).await.unwrap();
+    assert_eq!(applied.settled, [4, 1, 0, 0], "a sold once, c given back, b never held");
+    assert_eq!(app.inventory_value(&level).await, 1_000, "quantity 1, reserved 0");
+}
+
+/// A book deleted between reading the cart and placing the order: nothing is written, and the answer names it.
+#[tokio::test]
+async fn an_order_naming_a_vanished_book_writes_nothing() {
+    use bookstore_entities::repo::order::{NewOrder, OrderRepo, PlaceError};
+
+    let app = spawn_app().await;
+    let repo = OrderRepo::new(app.ecom.clone());
+    let gone = uuid::Uuid::new_v4();
+    let lines = [(seed_id(1).parse().unwrap(), 1), (gone, 2)];
+    let order = NewOrder { id: uuid::Uuid::new_v4(), user_id: "ann", idempotency_key: None, lines: &lines };
+    match repo.place(&order).await {
+        Err(PlaceError::MissingBooks(missing)) => assert_eq!(missing, [gone]),
+        other => panic!("expected the vanished book to be named, got {other:?}"),
+    }
+    assert_eq!(app.ecom_value("SELECT count(*) FROM orders").await, 0);
+    assert_eq!(app.ecom_value("SELECT count(*) FROM order_items").await, 0);
+    assert_eq!(app.ecom_value("SELECT count(*) FROM outbox").await, 0);
 }

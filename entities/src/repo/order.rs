@@ -5,9 +5,7 @@ use std::collections::HashMap;
 
 use rust_decimal::Decimal;
 use sea_orm::prelude::DateTimeWithTimeZone;
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, FromQueryResult, Statement, TransactionTrait, Value,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, FromQueryResult, Statement, Value};
 use thiserror::Error;
 use uuid::Uuid;
 
@@ -50,11 +48,15 @@ struct LineRow {
     price_at_purchase: Decimal,
 }
 
+/// A line of a just-placed order; `total` and `created_at` are empty when the order was not placed.
 #[derive(Debug, FromQueryResult)]
-struct PriceRow {
-    id: Uuid,
+struct PlacedRow {
+    book_id: Uuid,
     title: String,
+    quantity: i32,
     price: Decimal,
+    total: Option<Decimal>,
+    created_at: Option<DateTimeWithTimeZone>,
 }
 
 /// What a checkout asks to record: the order id (the saga's id, also on its reservations) and the lines.
@@ -92,82 +94,70 @@ impl OrderRepo {
         Self { db }
     }
 
+    /// Places the order in one statement (one round trip, one commit): today's prices are read with the books
+    /// locked against deletion, and only when every book is still there are the order, its lines, the
+    /// `order.created` outbox event written and the bought cart lines removed. The answer needs nothing more.
     pub async fn place(&self, order: &NewOrder<'_>) -> Result<OrderRecord, PlaceError> {
-        let txn = self.db.begin().await?;
-        let ids = id_list(order.lines.iter().map(|(id, _)| *id));
-        // FOR KEY SHARE: the books cannot vanish until the order commits (the lock the order lines' foreign key
-        // takes anyway); the order keeps the prices read here even if one changes meanwhile.
-        let books: HashMap<Uuid, PriceRow> = PriceRow::find_by_statement(statement(
-            "SELECT id, title, price FROM books WHERE id = ANY(string_to_array($1, ',')::uuid[]) FOR KEY SHARE",
-            [ids.clone().into()],
-        ))
-        .all(&txn)
-        .await?
-        .into_iter()
-        .map(|row| (row.id, row))
-        .collect();
-        let prices: HashMap<Uuid, Decimal> = books.iter().map(|(id, row)| (*id, row.price)).collect();
-        let missing: Vec<Uuid> = order.lines.iter().map(|(id, _)| *id).filter(|id| !prices.contains_key(id)).collect();
-        if !missing.is_empty() {
-            return Err(PlaceError::MissingBooks(missing));
-        }
-        let total: Decimal = order.lines.iter().map(|(id, q)| prices[id] * Decimal::from(*q)).sum();
-
-        let payload = serde_json::json!({
-            "orderId": order.id,
-            "userId": order.user_id,
-            "total": total.to_string(),
-            "items": order.lines.iter().map(|(id, q)| serde_json::json!({
-                "bookId": id, "quantity": q, "priceAtPurchase": prices[id].to_string()
-            })).collect::<Vec<_>>(),
-        });
         let list = |f: &dyn Fn(&(Uuid, i32)) -> String| order.lines.iter().map(f).collect::<Vec<_>>().join(",");
-        // One statement, one round trip: the order, its lines, the outbox event, and the bought cart lines gone.
-        let inserted = txn
-            .query_one_raw(statement(
-                "WITH placed AS (
-                     INSERT INTO orders (id, user_id, total, status, idempotency_key)
-                     VALUES ($1, $2, $3, 'CONFIRMED', $4)
-                     RETURNING id, created_at),
-                 lines AS (
-                     INSERT INTO order_items (order_id, book_id, quantity, price_at_purchase)
-                     SELECT placed.id, l.book_id, l.quantity, l.price
-                     FROM placed, unnest(string_to_array($5, ',')::uuid[], string_to_array($6, ',')::int[],
-                                         string_to_array($7, ',')::numeric[]) AS l(book_id, quantity, price)),
-                 event AS (
-                     INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload)
-                     SELECT 'order', placed.id, 'order.created', $8 FROM placed),
-                 bought AS (
-                     DELETE FROM cart_items WHERE user_id = $2 AND book_id = ANY(string_to_array($5, ',')::uuid[]))
-                 SELECT created_at FROM placed",
-                [
-                    order.id.into(),
-                    order.user_id.into(),
-                    total.into(),
-                    order.idempotency_key.map(str::to_owned).into(),
-                    ids.into(),
-                    list(&|(_, q)| q.to_string()).into(),
-                    list(&|(id, _)| prices[id].to_string()).into(),
-                    payload.into(),
-                ],
-            ))
-            .await;
-        let created_at: DateTimeWithTimeZone = match inserted {
-            Ok(Some(row)) => row.try_get("", "created_at")?,
-            Ok(None) => return Err(PlaceError::Db(DbErr::RecordNotInserted)),
+        let rows = PlacedRow::find_by_statement(statement(
+            "WITH wanted AS (
+                 SELECT * FROM unnest(string_to_array($4, ',')::uuid[], string_to_array($5, ',')::int[])
+                     AS w(book_id, quantity)),
+             priced AS (
+                 SELECT w.book_id, w.quantity, b.title, b.price
+                 FROM wanted w JOIN books b ON b.id = w.book_id
+                 FOR KEY SHARE OF b),
+             complete AS (
+                 SELECT sum(price * quantity) AS total FROM priced
+                 HAVING count(*) = (SELECT count(*) FROM wanted)),
+             placed AS (
+                 INSERT INTO orders (id, user_id, total, status, idempotency_key)
+                 SELECT $1, $2, total, 'CONFIRMED', $3 FROM complete
+                 RETURNING id, total, created_at),
+             lines AS (
+                 INSERT INTO order_items (order_id, book_id, quantity, price_at_purchase)
+                 SELECT placed.id, p.book_id, p.quantity, p.price FROM placed, priced p),
+             event AS (
+                 INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload)
+                 SELECT 'order', placed.id, 'order.created', jsonb_build_object(
+                     'orderId', placed.id, 'userId', $2::text, 'total', placed.total::text,
+                     'items', (SELECT jsonb_agg(jsonb_build_object(
+                                   'bookId', book_id, 'quantity', quantity, 'priceAtPurchase', price::text)
+                               ORDER BY book_id) FROM priced))
+                 FROM placed),
+             bought AS (
+                 DELETE FROM cart_items
+                 WHERE user_id = $2 AND book_id IN (SELECT book_id FROM wanted) AND EXISTS (SELECT 1 FROM placed))
+             SELECT p.book_id, p.title, p.quantity, p.price, placed.total, placed.created_at
+             FROM priced p LEFT JOIN placed ON true",
+            [
+                order.id.into(),
+                order.user_id.into(),
+                order.idempotency_key.map(str::to_owned).into(),
+                list(&|(id, _)| id.to_string()).into(),
+                list(&|(_, q)| q.to_string()).into(),
+            ],
+        ))
+        .all(&self.db)
+        .await;
+        let rows = match rows {
+            Ok(rows) => rows,
             Err(err) if sql_state(&err).as_deref() == Some(UNIQUE_VIOLATION) => return Err(PlaceError::DuplicateKey),
             Err(err) => return Err(PlaceError::Db(err)),
         };
-        txn.commit().await?;
-        // Everything the answer needs is known here; no need to read the order back.
-        let mut items: Vec<OrderLine> = order
-            .lines
-            .iter()
-            .map(|(id, quantity)| OrderLine {
-                book_id: *id,
-                title: books[id].title.clone(),
-                quantity: *quantity,
-                price_at_purchase: prices[id],
+        let placed = rows.first().and_then(|row| Some((row.total?, row.created_at?)));
+        let Some((total, created_at)) = placed else {
+            let found: Vec<Uuid> = rows.iter().map(|row| row.book_id).collect();
+            let missing = order.lines.iter().map(|(id, _)| *id).filter(|id| !found.contains(id)).collect();
+            return Err(PlaceError::MissingBooks(missing));
+        };
+        let mut items: Vec<OrderLine> = rows
+            .into_iter()
+            .map(|row| OrderLine {
+                book_id: row.book_id,
+                title: row.title,
+                quantity: row.quantity,
+                price_at_purchase: row.price,
             })
             .collect();
         items.sort_by(|a, b| (&a.title, a.book_id).cmp(&(&b.title, b.book_id)));
