@@ -111,6 +111,15 @@ pub async fn freshness(analytics: &DatabaseConnection) -> Result<Freshness, View
     })
 }
 
+/// Recomputes every view from the star-schema tables at once, without `CONCURRENTLY` (readers wait): after a bulk
+/// load, or in tests that load the tables directly to compute what the views must show.
+pub async fn rebuild_views(pool: &sqlx::PgPool) -> Result<(), sqlx::Error> {
+    for view in REFRESHED_VIEWS {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("REFRESH MATERIALIZED VIEW {view}"))).execute(pool).await?;
+    }
+    Ok(())
+}
+
 /// Refreshes every view in [`REFRESHED_VIEWS`] `CONCURRENTLY` and records when (`materializer_view_refreshes`).
 pub async fn refresh_views(pool: &sqlx::PgPool) -> Result<(), sqlx::Error> {
     for view in REFRESHED_VIEWS {
