@@ -63,6 +63,24 @@ struct CdcArgs {
         default_value = "bookstore-materializer"
     )]
     materializer_group: String,
+    /// Replication slots of the embedded source are `<prefix>_ecom` and `<prefix>_inventory`. Slot names are
+    /// cluster-wide: materializers of different deployments on one PostgreSQL server need different prefixes.
+    #[arg(
+        long,
+        env = "BOOKSTORE_REPLICATION_SLOT_PREFIX",
+        value_name = "BOOKSTORE_REPLICATION_SLOT_PREFIX",
+        default_value = "bookstore_materializer",
+        value_parser = slot_prefix
+    )]
+    replication_slot_prefix: String,
+}
+
+/// Slot names allow lower-case letters, digits and `_`, at most 63 bytes (with the `_inventory` suffix).
+fn slot_prefix(value: &str) -> Result<String, String> {
+    let valid = !value.is_empty()
+        && value.len() <= 53
+        && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if valid { Ok(value.to_owned()) } else { Err("expected 1-53 characters of a-z, 0-9 and _".to_owned()) }
 }
 
 impl CdcArgs {
@@ -74,7 +92,11 @@ impl CdcArgs {
                 inventory_prefix: self.cdc_inventory_topic_prefix.clone(),
                 group: self.materializer_group.clone(),
             },
-            None => SourceConfig::embedded(urls.ecom.clone(), urls.inventory.clone()),
+            None => SourceConfig::Embedded {
+                ecom_url: urls.ecom.clone(),
+                inventory_url: urls.inventory.clone(),
+                slot_prefix: self.replication_slot_prefix.clone(),
+            },
         }
     }
 

@@ -1,5 +1,6 @@
 //! The analytics materializer: decodes Debezium change events (from Kafka or from the embedded logical-replication
-//! reader), applies them to the analytics star schema exactly once in effect, and refreshes the materialized views.
+//! reader), applies them to the analytics star schema exactly once in effect; the views follow in the same
+//! transactions (ADR 006).
 //!
 //! It replaces upstream's Flink SQL jobs. This first part is the decoding layer the sink builds on:
 //!

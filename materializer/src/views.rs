@@ -1,5 +1,5 @@
-//! Reading the analytics views for the API: one materialized view by name (validated against the known list),
-//! and how fresh the analytics data is.
+//! Reading the analytics views for the API: one view by name (validated against the known list), and how fresh
+//! the analytics data is. The views are plain views over summary tables kept current by triggers (ADR 006).
 
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
@@ -21,7 +21,7 @@ pub const VIEWS: [(&str, &str); 10] = [
     ("vw_book_price_distribution", "band_order"),
 ];
 
-/// Every view the refresher keeps current: the ten business views and `vw_cdc_latency`.
+/// Every view whose last change the refresher records: the ten business views and `vw_cdc_latency`.
 pub const REFRESHED_VIEWS: [&str; 11] = [
     "vw_product_sales_volume",
     "vw_sales_over_time",
@@ -111,24 +111,26 @@ pub async fn freshness(analytics: &DatabaseConnection) -> Result<Freshness, View
     })
 }
 
-/// Refreshes every view in [`REFRESHED_VIEWS`] `CONCURRENTLY` and records when (`materializer_view_refreshes`).
+/// Recomputes the summary tables behind the views from the star-schema tables (`agg_rebuild()`, ADR 006): after
+/// a bulk load that bypassed the triggers, and in tests that compare the incremental result with a full
+/// computation.
+pub async fn rebuild_views(pool: &sqlx::PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT agg_rebuild()").execute(pool).await?;
+    Ok(())
+}
+
+/// Records that the views changed (`materializer_view_refreshes`, reported as `refreshedAt`). There is nothing to
+/// recompute: the views read summary tables that the fact tables' triggers keep current in the same transaction
+/// as the facts (ADR 006).
 pub async fn refresh_views(pool: &sqlx::PgPool) -> Result<(), sqlx::Error> {
-    for view in REFRESHED_VIEWS {
-        let started = std::time::Instant::now();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("REFRESH MATERIALIZED VIEW CONCURRENTLY {view}")))
-            .execute(pool)
-            .await?;
-        let elapsed = started.elapsed();
-        metrics::histogram!("materializer_refresh_seconds", "view" => view).record(elapsed);
-        sqlx::query(
-            "INSERT INTO materializer_view_refreshes (view_name, refreshed_at, duration_ms) VALUES ($1, now(), $2) \
-             ON CONFLICT (view_name) DO UPDATE \
-             SET refreshed_at = excluded.refreshed_at, duration_ms = excluded.duration_ms",
-        )
-        .bind(view)
-        .bind(i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
-        .execute(pool)
-        .await?;
-    }
+    let views: Vec<String> = REFRESHED_VIEWS.iter().map(|v| (*v).to_owned()).collect();
+    sqlx::query(
+        "INSERT INTO materializer_view_refreshes (view_name, refreshed_at, duration_ms) \
+         SELECT view_name, now(), 0 FROM unnest($1::text[]) AS v(view_name) \
+         ON CONFLICT (view_name) DO UPDATE SET refreshed_at = excluded.refreshed_at, duration_ms = 0",
+    )
+    .bind(views)
+    .execute(pool)
+    .await?;
     Ok(())
 }

@@ -40,11 +40,12 @@ pub const ECOM: &[SqlMigration] =
 /// The inventory database: stock levels and reservations.
 pub const INVENTORY: &[SqlMigration] =
     sql_migrations!("inventory": "m20261127_000001_inventory", "m20261127_000002_seed_stock");
-/// The analytics database: the star schema, CDC bookkeeping and the materialized views.
+/// The analytics database: the star schema, CDC bookkeeping and the views (incrementally maintained, ADR 006).
 pub const ANALYTICS: &[SqlMigration] = sql_migrations!("analytics":
     "m20261127_000001_star_schema",
     "m20261127_000002_views",
     "m20261127_000003_materializer_state",
+    "m20261127_000004_incremental_views",
 );
 
 fn boxed(list: &'static [SqlMigration]) -> Vec<Box<dyn MigrationTrait>> {

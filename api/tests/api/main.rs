@@ -10,6 +10,7 @@ mod csrf;
 mod errors;
 mod headers;
 mod identity;
+mod materialize_kill;
 mod ops;
 mod ratelimit;
 mod shop;

@@ -1,6 +1,7 @@
-//! Refreshes the materialized views after changes, debounced: the first change after a quiet period schedules a
-//! refresh `debounce` later, and everything that arrives meanwhile rides along. Each view is refreshed
-//! `CONCURRENTLY` (readers never wait) and its refresh time is recorded in `materializer_view_refreshes`.
+//! Records when the views last changed, debounced: the first change after a quiet period schedules a record
+//! `debounce` later, and everything that arrives meanwhile rides along. The views themselves are current as soon
+//! as a batch commits (summary tables maintained by triggers, ADR 006); this only feeds `refreshedAt` in
+//! `materializer_view_refreshes`.
 
 use std::sync::Arc;
 

@@ -5,6 +5,10 @@
 //! and a test's replication slots carry its databases' unique suffix; [`TestDbs::drop`] removes both.
 #![allow(dead_code)]
 
+pub mod records;
+pub mod tansu;
+pub mod workload;
+
 use std::future::Future;
 use std::time::{Duration, Instant};
 
@@ -218,9 +222,7 @@ pub async fn load_directly(ecom: &PgPool, inventory: &PgPool, expected: &PgPool)
         .unwrap();
         sqlx::query(insert).bind(rows).execute(expected).await.unwrap();
     }
-    for view in bookstore_materializer::views::REFRESHED_VIEWS {
-        exec(expected, &format!("REFRESH MATERIALIZED VIEW {view}")).await;
-    }
+    bookstore_materializer::views::rebuild_views(expected).await.unwrap();
 }
 
 /// The ten business views in both databases, as sorted JSON rows; returns the names of the views that differ.
@@ -235,6 +237,30 @@ pub async fn differing_views(actual: &PgPool, expected: &PgPool) -> Vec<String> 
         }
     }
     differing
+}
+
+/// After a fault-injection run: waits (up to `within`) until every star-schema row equals its source row, checks
+/// that no order is duplicated and nothing failed to parse, then that the ten views equal their definitions
+/// computed over the source rows (loaded directly into a scratch analytics database). `context` (the seed, a log)
+/// goes into the failure messages.
+pub async fn assert_converged(
+    dbs: &mut TestDbs,
+    (ecom, inventory, analytics): (&PgPool, &PgPool, &PgPool),
+    within: Duration,
+    context: impl Fn() -> String,
+) {
+    let caught_up =
+        eventually(within, || async { differing_tables(analytics, ecom, inventory).await.is_empty() }).await;
+    assert!(caught_up, "analytics equals the sources; {}", context());
+    let orders = scalar_i64(ecom, "SELECT count(*) FROM orders").await;
+    assert_eq!(scalar_i64(analytics, "SELECT count(*) FROM fact_orders").await, orders, "no duplicates");
+    assert_eq!(scalar_i64(analytics, "SELECT count(*) FROM cdc_parse_errors").await, 0, "{}", context());
+    let expected = pool(&dbs.scratch_analytics().await).await;
+    load_directly(ecom, inventory, &expected).await;
+    let views =
+        eventually(Duration::from_secs(30), || async { differing_views(analytics, &expected).await.is_empty() }).await;
+    assert!(views, "0 view rows differ; {}", context());
+    expected.close().await;
 }
 
 /// Every star-schema row (without bookkeeping columns) beside the same rows read from the sources; returns the
