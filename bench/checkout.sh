@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Checkout benchmark: `bookstore serve` (embedded default, release build) with 32 shoppers each adding a book and
-# checking out in a loop, beside `pgbench -c 32` (built-in TPC-B) against the same PostgreSQL cluster in the same
-# run; then the memory of 10 000 live cart actors. Prints Markdown table rows.
-# Usage: bench/checkout.sh [seconds] [shoppers]
+# Checkout benchmark: 32 shoppers each adding a book and checking out in a loop against `bookstore serve`
+# (release build), beside `pgbench -c 32` (built-in TPC-B) against the same PostgreSQL in the same run — once on
+# the embedded default, once in the cluster's shape (shop databases on the system PostgreSQL, analytics
+# elsewhere); then the memory of 10 000 live cart actors. Prints Markdown table rows.
+# Usage: bench/checkout.sh [seconds] [shoppers]     (BENCH_SYSTEM_PG: the server for the second run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/bookstore/target}"
@@ -25,33 +26,63 @@ trap cleanup EXIT
 users=$(for i in $(seq 1 "$shoppers"); do printf 'bench%s:benchpass:customer,' "$i"; done)
 # Budgets far above the load, so the limiter still runs on every request but never answers 429.
 limits=catalog=10000000,cart=10000000,checkout=10000000,admin=10000000,analytics=10000000
-BOOKSTORE_RATE_LIMITS=$limits BOOKSTORE_DATA_DIR="$work/data" BOOKSTORE_PG_PORT=$pg_port BOOKSTORE_HTTP_ADDR=127.0.0.1:$api_port RUST_LOG=warn \
-  BOOKSTORE_DEV_USERS="${users}admin1:admin1pass:customer+admin" "$bin/bookstore" serve >"$work/serve.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 240); do curl -fs "http://127.0.0.1:$api_port/readyz" >/dev/null && break; sleep 0.5; done
-base="http://127.0.0.1:$api_port"
-
-# Enough stock that the run never sells out.
 book=00000000-0000-0000-0000-000000000001
-admin=$(curl -fs -d grant_type=password -d client_id=ui-client -d username=admin1 -d password=admin1pass "$base/auth/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-csrf=$(curl -fs -H "Authorization: Bearer $admin" "$base/csrf/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-curl -fs -X PUT -H "Authorization: Bearer $admin" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
-  -d '{"quantity": 100000000}' "$base/inven/admin/stock/$book" >/dev/null
 
-load=$("$bin/examples/checkout_load" "$base" "$book" "$shoppers" "$seconds" 2>&1 | tail -1)
+# serve [ENV=VALUE...]: starts `bookstore serve` with these settings and waits until it is ready.
+serve() {
+  env "$@" BOOKSTORE_RATE_LIMITS=$limits BOOKSTORE_HTTP_ADDR=127.0.0.1:$api_port RUST_LOG=warn \
+    BOOKSTORE_DEV_USERS="${users}admin1:admin1pass:customer+admin" "$bin/bookstore" serve >"$work/serve.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 240); do curl -fs "http://127.0.0.1:$api_port/readyz" >/dev/null && return; sleep 0.5; done
+  echo "bookstore serve did not become ready:" >&2; tail -5 "$work/serve.log" >&2; exit 1
+}
 
+# race LABEL PGBENCH_ARGS...: the shoppers against the running server, then pgbench against the same
+# PostgreSQL; prints a table row.
+race() {
+  local label=$1; shift
+  local base="http://127.0.0.1:$api_port" admin csrf load pgb pg_tps pg_lat tps ratio
+  # Enough stock that the run never sells out.
+  admin=$(curl -fs -d grant_type=password -d client_id=ui-client -d username=admin1 -d password=admin1pass "$base/auth/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  csrf=$(curl -fs -H "Authorization: Bearer $admin" "$base/csrf/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+  curl -fs -X PUT -H "Authorization: Bearer $admin" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
+    -d '{"quantity": 100000000}' "$base/inven/admin/stock/$book" >/dev/null
+  load=$("$bin/examples/checkout_load" "$base" "$book" "$shoppers" "$seconds" 2>&1 | tail -1)
+  "$pgbin/pgbench" -q -i -s 10 "$@" >/dev/null 2>&1
+  pgb=$("$pgbin/pgbench" -c "$shoppers" -j 2 -T "$seconds" "$@" 2>/dev/null)
+  pg_tps=$(echo "$pgb" | awk -F'= ' '/^tps/ {print $2}' | awk '{print $1}' | head -1)
+  pg_lat=$(echo "$pgb" | awk -F'= ' '/latency average/ {print $2}')
+  tps=$(sed -E 's/.*tps=([0-9.]+).*/\1/' <<<"$load")
+  ratio=$(python3 -c "print(f'{$tps / $pg_tps:.2f}')")
+  echo "| $(date -u +%Y-%m-%d) | $label, ${shoppers} shoppers, ${seconds}s | $load | pgbench -c ${shoppers} TPC-B: ${pg_tps} tps, avg ${pg_lat} | ${ratio} |"
+}
+
+# 1. The embedded default: one process with its own PostgreSQL, the CDC reader and the analytics materializer
+#    on the same two cores and the same PostgreSQL as the shop.
+serve BOOKSTORE_DATA_DIR="$work/data" BOOKSTORE_PG_PORT=$pg_port
 export PGPASSWORD; PGPASSWORD=$(cat "$work/data/postgres.password")
 "$pgbin/psql" -q -h 127.0.0.1 -p "$pg_port" -U bookstore -d postgres -c 'CREATE DATABASE pgbench'
-"$pgbin/pgbench" -q -i -s 10 -h 127.0.0.1 -p "$pg_port" -U bookstore pgbench >/dev/null 2>&1
-pgb=$("$pgbin/pgbench" -c "$shoppers" -j 2 -T "$seconds" -h 127.0.0.1 -p "$pg_port" -U bookstore pgbench 2>/dev/null)
-pg_tps=$(echo "$pgb" | awk -F'= ' '/^tps/ {print $2}' | awk '{print $1}' | head -1)
-pg_lat=$(echo "$pgb" | awk -F'= ' '/latency average/ {print $2}')
-
-tps=$(sed -E 's/.*tps=([0-9.]+).*/\1/' <<<"$load")
-ratio=$(python3 -c "print(f'{$tps / $pg_tps:.2f}')")
-echo "| $(date -u +%Y-%m-%d) | checkout (add + checkout), ${shoppers} shoppers, ${seconds}s | $load | pgbench -c ${shoppers} TPC-B: ${pg_tps} tps, avg ${pg_lat} | ${ratio} |"
+race "embedded default (analytics in the same process and PostgreSQL)" -h 127.0.0.1 -p "$pg_port" -U bookstore pgbench
 
 ecom="postgres://bookstore:$PGPASSWORD@127.0.0.1:$pg_port/ecom"
 inventory="postgres://bookstore:$PGPASSWORD@127.0.0.1:$pg_port/inventory"
 memory=$("$bin/examples/live_carts" "$ecom" "$inventory" 10000 2>&1 | tail -1)
+kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=
+
+# 2. The cluster's shape: the shop's databases on a PostgreSQL server of their own (here the system one,
+#    BENCH_SYSTEM_PG), analytics materialized by another deployment; pgbench against that same server.
+system=${BENCH_SYSTEM_PG:-postgres://postgres@127.0.0.1:5432}
+for db in bench_ecom bench_inventory bench_analytics bench_pgbench; do
+  "$pgbin/psql" -q "$system/postgres" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+done
+urls=(ECOM_DATABASE_URL="$system/bench_ecom" INVENTORY_DATABASE_URL="$system/bench_inventory"
+      ANALYTICS_DATABASE_URL="$system/bench_analytics")
+env "${urls[@]}" RUST_LOG=warn "$bin/bookstore" migrate >/dev/null
+serve "${urls[@]}"
+race "shop only (analytics elsewhere, as in the cluster)" "$system/bench_pgbench"
+kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=
+for db in bench_ecom bench_inventory bench_analytics bench_pgbench; do
+  "$pgbin/psql" -q "$system/postgres" -c "DROP DATABASE IF EXISTS $db"
+done
+
 echo "| $(date -u +%Y-%m-%d) | 10 000 live cart actors | $memory |"
