@@ -10,7 +10,7 @@ use std::path::Path;
 
 use sea_orm::sqlx::postgres::PgPoolOptions;
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncBufReadExt, BufReader};
+use std::io::BufRead as _;
 
 use crate::envelope::ChangeEvent;
 use crate::sink::{Offset, ParseFailure, Sink, TableBatch};
@@ -43,6 +43,10 @@ pub struct ReplaySummary {
 }
 
 /// Replays `file` into the analytics database; `progress(bytes_read, total_bytes)` is called after each batch.
+///
+/// Reading and decoding run on their own thread, one batch ahead of the database: while batch N is written,
+/// batch N+1 is decoded. Batches are still applied one at a time and in file order, each in its own transaction
+/// with its offsets, so what commits (and in which order) is the same as without the overlap.
 pub async fn replay(
     file: &Path,
     analytics_url: &str,
@@ -52,19 +56,62 @@ pub async fn replay(
     let total = tokio::fs::metadata(file).await?.len();
     let pool = PgPoolOptions::new().max_connections(2).connect(analytics_url).await?;
     let sink = Sink::new(pool);
-    let mut lines = BufReader::new(tokio::fs::File::open(file).await?).lines();
+    // One decoded batch waiting while another is written: bounded, so memory stays at about two batches.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Decoded>(1);
+    let reader = {
+        let (file, topics) = (file.to_path_buf(), topics.clone());
+        tokio::task::spawn_blocking(move || decode_file(&file, &topics, &tx))
+    };
     let mut summary = ReplaySummary::default();
-    let mut batches: BTreeMap<CapturedTable, TableBatch> = BTreeMap::new();
-    let (mut read, mut pending, mut line_no) = (0u64, 0usize, 0u64);
-    while let Some(line) = lines.next_line().await? {
-        read += line.len() as u64 + 1;
+    while let Some(decoded) = rx.recv().await {
+        summary.records += decoded.records;
+        summary.skipped += decoded.skipped;
+        for (table, batch) in decoded.batches {
+            let applied = sink.apply(table, &batch).await?;
+            summary.upserts += applied.upserts;
+            summary.deletes += applied.deletes;
+            summary.parse_errors += applied.failures;
+        }
+        progress(decoded.read, total);
+    }
+    // The channel closed: the reader finished, or failed (an I/O error) and its error is reported here.
+    reader.await??;
+    crate::views::refresh_views(sink.pool()).await?;
+    progress(total, total);
+    Ok(summary)
+}
+
+/// One batch of the file, decoded and split per table.
+struct Decoded {
+    batches: BTreeMap<CapturedTable, TableBatch>,
+    records: u64,
+    skipped: u64,
+    /// Bytes of the file read up to the end of this batch.
+    read: u64,
+}
+
+/// Reads and decodes `file`, sending a batch every [`BATCH`] records; stops early if the receiver is gone.
+fn decode_file(file: &Path, topics: &TopicMap, tx: &tokio::sync::mpsc::Sender<Decoded>) -> anyhow::Result<()> {
+    let mut lines = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(file)?);
+    let empty = |read| Decoded { batches: BTreeMap::new(), records: 0, skipped: 0, read };
+    let mut current = empty(0);
+    let (mut read, mut line_no) = (0u64, 0u64);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let n = lines.read_line(&mut line)?;
+        if n == 0 {
+            break;
+        }
+        read += n as u64;
         line_no += 1;
+        let line = line.strip_suffix('\n').unwrap_or(&line);
+        let line = line.strip_suffix('\r').unwrap_or(line);
         if line.trim().is_empty() {
             continue;
         }
-        summary.records += 1;
-        pending += 1;
-        match serde_json::from_str::<KcatRecord>(&line) {
+        current.records += 1;
+        match serde_json::from_str::<KcatRecord>(line) {
             Err(err) => {
                 // Not attributable to a table: stored with the books stream's batch, which every replay flushes.
                 let failure = ParseFailure {
@@ -72,14 +119,14 @@ pub async fn replay(
                     position: format!("line {line_no}"),
                     reason: format!("not a kcat -J record: {err}"),
                     raw_key: None,
-                    raw_payload: Some(line.clone()),
+                    raw_payload: Some(line.to_owned()),
                 };
-                batches.entry(CapturedTable::Books).or_default().failures.push(failure);
+                current.batches.entry(CapturedTable::Books).or_default().failures.push(failure);
             }
             Ok(record) => match topics.table(&record.topic) {
-                Err(_) => summary.skipped += 1,
+                Err(_) => current.skipped += 1,
                 Ok(table) => {
-                    let batch = batches.entry(table).or_default();
+                    let batch = current.batches.entry(table).or_default();
                     let event = ChangeEvent::from_kafka(
                         &record.topic,
                         record.key.as_deref().map(str::as_bytes),
@@ -100,28 +147,14 @@ pub async fn replay(
                 }
             },
         }
-        if pending >= BATCH {
-            flush(&sink, &mut batches, &mut summary).await?;
-            pending = 0;
-            progress(read, total);
+        if current.records >= BATCH as u64 {
+            current.read = read;
+            if tx.blocking_send(std::mem::replace(&mut current, empty(read))).is_err() {
+                return Ok(());
+            }
         }
     }
-    flush(&sink, &mut batches, &mut summary).await?;
-    crate::views::refresh_views(sink.pool()).await?;
-    progress(total, total);
-    Ok(summary)
-}
-
-async fn flush(
-    sink: &Sink,
-    batches: &mut BTreeMap<CapturedTable, TableBatch>,
-    summary: &mut ReplaySummary,
-) -> anyhow::Result<()> {
-    for (table, batch) in std::mem::take(batches) {
-        let applied = sink.apply(table, &batch).await?;
-        summary.upserts += applied.upserts;
-        summary.deletes += applied.deletes;
-        summary.parse_errors += applied.failures;
-    }
+    current.read = read;
+    let _ = tx.blocking_send(current);
     Ok(())
 }

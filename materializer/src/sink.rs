@@ -7,7 +7,7 @@
 //! replayed older insert cannot bring the row back. Rows are written with `unnest` over column arrays: one
 //! statement per kind of change, whatever the batch size.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -175,7 +175,8 @@ fn arrays(table: CapturedTable, rows: &[(&KeyedChange, &TableRow)]) -> Vec<Array
     out
 }
 
-/// `UPDATE` of existing older rows, then `INSERT` of new keys not deleted later: the two upsert statements.
+/// `UPDATE` of existing older rows, and `INSERT` of new keys not deleted later (returning the keys it inserted):
+/// the two upsert statements.
 fn upsert_sql(table: CapturedTable) -> (String, String) {
     let (name, key) = target(table);
     let cols = columns(table);
@@ -207,7 +208,7 @@ fn upsert_sql(table: CapturedTable) -> (String, String) {
     let insert = format!(
         "INSERT INTO {name} ({}, synced_at) SELECT v.{key}, {}, v.source_lsn, clock_timestamp() FROM {unnest} \
          WHERE NOT EXISTS (SELECT 1 FROM cdc_deleted_keys d WHERE d.table_name = '{name}' AND d.key = v.{key} \
-         AND d.source_lsn >= v.source_lsn) ON CONFLICT ({key}) DO NOTHING",
+         AND d.source_lsn >= v.source_lsn) ON CONFLICT ({key}) DO NOTHING RETURNING {key}",
         names.join(", "),
         values.join(", ")
     );
@@ -364,10 +365,21 @@ async fn flush(
         applied.deletes += deletes.len() as u64;
     }
     if !upserts.is_empty() {
-        let arrays = arrays(table, &upserts);
+        // INSERT first: it takes the keys the table does not hold yet and says which. Only the others can be
+        // updates, so a batch of creates (a replay, a snapshot) sends no UPDATE at all. The result is the same as
+        // UPDATE-then-INSERT: the two statements touch disjoint keys, and the summary triggers add their deltas.
         let (update, insert) = upsert_sql(table);
-        bind(sqlx::query(sqlx::AssertSqlSafe(update)), &arrays).execute(&mut **tx).await?;
-        bind(sqlx::query(sqlx::AssertSqlSafe(insert)), &arrays).execute(&mut **tx).await?;
+        let inserted: HashSet<Uuid> = bind(sqlx::query(sqlx::AssertSqlSafe(insert)), &arrays(table, &upserts))
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|row| row.try_get::<Uuid, _>(0))
+            .collect::<Result<_, _>>()?;
+        if inserted.len() < upserts.len() {
+            let rest: Vec<(&KeyedChange, &TableRow)> =
+                upserts.iter().copied().filter(|(change, _)| !inserted.contains(&change.key)).collect();
+            bind(sqlx::query(sqlx::AssertSqlSafe(update)), &arrays(table, &rest)).execute(&mut **tx).await?;
+        }
         applied.upserts += upserts.len() as u64;
     }
     Ok(())
