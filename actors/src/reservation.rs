@@ -4,7 +4,7 @@
 //! Holds, confirms and releases that arrive while the database is busy with the previous batch wait in the
 //! actor and go out together as the next batch: one transaction, one commit for many checkouts (group commit).
 //! Each batch is conditional SQL under the stock row's lock, which keeps stock correct across processes too.
-//! Admin changes (set, adjust) run on their own, in arrival order between batches.
+//! Admin changes (set, adjust) run on their own, in arrival order, each before the next batch.
 
 use std::mem;
 use std::time::Duration;
