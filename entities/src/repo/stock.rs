@@ -213,30 +213,6 @@ impl StockRepo {
         Ok(granted)
     }
 
-    /// Holds `quantity` units for a checkout if that many are available; `false` (and nothing held) otherwise.
-    pub async fn reserve(
-        &self,
-        checkout_id: Uuid,
-        book_id: Uuid,
-        quantity: i32,
-        expires_at: DateTime<Utc>,
-    ) -> Result<bool, DbErr> {
-        let applied = self.apply(book_id, &[], &[Hold { checkout_id, quantity, expires_at }]).await?;
-        Ok(applied.granted.first().copied().unwrap_or(false))
-    }
-
-    /// Gives a checkout's held units back. Returns how many were released (0 when nothing was held).
-    pub async fn release(&self, checkout_id: Uuid, book_id: Uuid) -> Result<i32, DbErr> {
-        let applied = self.apply(book_id, &[Settle { checkout_id, confirm: false }], &[]).await?;
-        Ok(applied.settled.first().copied().unwrap_or(0))
-    }
-
-    /// Turns a checkout's held units into a sale: `quantity` and `reserved` both fall, exactly once.
-    pub async fn confirm(&self, checkout_id: Uuid, book_id: Uuid) -> Result<i32, DbErr> {
-        let applied = self.apply(book_id, &[Settle { checkout_id, confirm: true }], &[]).await?;
-        Ok(applied.settled.first().copied().unwrap_or(0))
-    }
-
     /// Reservations still HELD that were made before `cutoff` (the sweeper's work list).
     pub async fn held_before(&self, cutoff: DateTime<Utc>) -> Result<Vec<HeldReservation>, DbErr> {
         HeldReservation::find_by_statement(statement(
