@@ -38,8 +38,11 @@ macro_rules! sql_migrations {
 pub const ECOM: &[SqlMigration] =
     sql_migrations!("ecom": "m20261127_000001_catalog_and_orders", "m20261127_000002_seed_books");
 /// The inventory database: stock levels and reservations.
-pub const INVENTORY: &[SqlMigration] =
-    sql_migrations!("inventory": "m20261127_000001_inventory", "m20261127_000002_seed_stock");
+pub const INVENTORY: &[SqlMigration] = sql_migrations!("inventory":
+    "m20261127_000001_inventory",
+    "m20261127_000002_seed_stock",
+    "m20261127_000003_stock_apply",
+);
 /// The analytics database: the star schema, CDC bookkeeping and the views (incrementally maintained, ADR 006).
 pub const ANALYTICS: &[SqlMigration] = sql_migrations!("analytics":
     "m20261127_000001_star_schema",

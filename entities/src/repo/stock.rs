@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
-    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait, Value,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait, Value,
 };
 use uuid::Uuid;
 
@@ -106,111 +106,48 @@ impl StockRepo {
         Ok(Page { items, total, request })
     }
 
-    /// Applies one book's queued reservation work in one transaction, so many checkouts share one commit:
-    /// first the settlements (confirming or releasing HELD reservations never lowers what is available), then the
-    /// new holds, first come first served, each granted only if its units are still available.
+    /// Applies one book's queued reservation work in one statement (the `stock_apply` function, ADR 008), so many
+    /// checkouts share one commit: first the settlements (confirming or releasing HELD reservations never lowers
+    /// what is available), then the new holds, first come first served, each granted only if its units are still
+    /// available.
     ///
-    /// The stock row is locked for the decision and the update is conditional on availability as well, so this
-    /// stays correct when other processes work on the same book at the same time.
+    /// The stock row is locked for the decision and the table's CHECKs stand guard, so this stays correct when
+    /// other processes work on the same book at the same time.
     pub async fn apply(&self, book_id: Uuid, settle: &[Settle], hold: &[Hold]) -> Result<Applied, DbErr> {
-        let txn = self.db.begin().await?;
-        let settled = Self::settle(&txn, book_id, settle).await?;
-        let granted = Self::hold(&txn, book_id, hold).await?;
-        txn.commit().await?;
-        Ok(Applied { settled, granted })
-    }
-
-    /// One statement for all settlements: the reservations leave HELD and the stock row moves by their sum.
-    async fn settle(txn: &DatabaseTransaction, book_id: Uuid, settle: &[Settle]) -> Result<Vec<i32>, DbErr> {
-        if settle.is_empty() {
-            return Ok(Vec::new());
-        }
-        let confirm = settle.iter().map(|s| if s.confirm { "t" } else { "f" }).collect::<Vec<_>>().join(",");
-        let rows = txn
+        let list = |items: Vec<String>| items.join(",");
+        let rows = self
+            .db
             .query_all_raw(statement(
-                "WITH asked AS (
-                     SELECT * FROM unnest(string_to_array($2, ',')::uuid[], string_to_array($3, ',')::bool[])
-                         AS a(checkout_id, confirm)),
-                 settled AS (
-                     UPDATE reservations r
-                     SET status = CASE WHEN a.confirm THEN 'CONFIRMED' ELSE 'RELEASED' END
-                     FROM asked a
-                     WHERE r.book_id = $1 AND r.checkout_id = a.checkout_id AND r.status = 'HELD'
-                     RETURNING r.checkout_id, r.quantity, a.confirm),
-                 moved AS (
-                     UPDATE inventory
-                     SET quantity = quantity - (SELECT coalesce(sum(quantity) FILTER (WHERE confirm), 0) FROM settled),
-                         reserved = reserved - (SELECT coalesce(sum(quantity), 0) FROM settled)
-                     WHERE book_id = $1 AND EXISTS (SELECT 1 FROM settled))
-                 SELECT checkout_id, quantity, confirm FROM settled",
-                [book_id.into(), id_list(settle.iter().map(|s| s.checkout_id)).into(), confirm.into()],
+                "SELECT kind, checkout_id, confirm, units, granted, hold_index FROM stock_apply($1,
+                     string_to_array($2, ',')::uuid[], string_to_array($3, ',')::boolean[],
+                     string_to_array($4, ',')::uuid[], string_to_array($5, ',')::integer[],
+                     string_to_array($6, ',')::timestamptz[])",
+                [
+                    book_id.into(),
+                    id_list(settle.iter().map(|s| s.checkout_id)).into(),
+                    list(settle.iter().map(|s| s.confirm.to_string()).collect()).into(),
+                    id_list(hold.iter().map(|h| h.checkout_id)).into(),
+                    list(hold.iter().map(|h| h.quantity.to_string()).collect()).into(),
+                    list(hold.iter().map(|h| h.expires_at.to_rfc3339()).collect()).into(),
+                ],
             ))
             .await?;
         let mut units: HashMap<(Uuid, bool), i32> = HashMap::new();
+        let mut granted = vec![false; hold.len()];
         for row in rows {
-            let key = (row.try_get("", "checkout_id")?, row.try_get("", "confirm")?);
-            units.insert(key, row.try_get("", "quantity")?);
+            if row.try_get::<String>("", "kind")? == "hold" {
+                let index: i64 = row.try_get("", "hold_index")?;
+                if let Some(slot) = usize::try_from(index - 1).ok().and_then(|i| granted.get_mut(i)) {
+                    *slot = row.try_get("", "granted")?;
+                }
+            } else {
+                let key = (row.try_get("", "checkout_id")?, row.try_get("", "confirm")?);
+                units.insert(key, row.try_get("", "units")?);
+            }
         }
         // A reservation settles once: when the same one was asked twice, the first matching ask gets the units.
-        Ok(settle.iter().map(|s| units.remove(&(s.checkout_id, s.confirm)).unwrap_or(0)).collect())
-    }
-
-    /// Locks the stock row, grants the holds that fit in arrival order, and records them in one statement.
-    async fn hold(txn: &DatabaseTransaction, book_id: Uuid, hold: &[Hold]) -> Result<Vec<bool>, DbErr> {
-        if hold.is_empty() {
-            return Ok(Vec::new());
-        }
-        let available = txn
-            .query_one_raw(statement(
-                "SELECT quantity - reserved AS available FROM inventory WHERE book_id = $1 FOR UPDATE",
-                [book_id.into()],
-            ))
-            .await?
-            .map(|row| row.try_get::<i32>("", "available"))
-            .transpose()?;
-        let Some(mut left) = available else { return Ok(vec![false; hold.len()]) };
-        let granted: Vec<bool> = hold
-            .iter()
-            .map(|h| {
-                let fits = h.quantity > 0 && h.quantity <= left;
-                if fits {
-                    left -= h.quantity;
-                }
-                fits
-            })
-            .collect();
-        let chosen: Vec<&Hold> = hold.iter().zip(&granted).filter(|(_, g)| **g).map(|(h, _)| h).collect();
-        if chosen.is_empty() {
-            return Ok(granted);
-        }
-        let total: i32 = chosen.iter().map(|h| h.quantity).sum();
-        let join = |f: &dyn Fn(&Hold) -> String| chosen.iter().map(|h| f(h)).collect::<Vec<_>>().join(",");
-        let inserted = txn
-            .execute_raw(statement(
-                "WITH held AS (
-                     UPDATE inventory SET reserved = reserved + $2
-                     WHERE book_id = $1 AND quantity - reserved >= $2
-                     RETURNING book_id)
-                 INSERT INTO reservations (checkout_id, book_id, quantity, expires_at)
-                 SELECT a.checkout_id, held.book_id, a.quantity, a.expires_at
-                 FROM held, unnest(string_to_array($3, ',')::uuid[], string_to_array($4, ',')::int[],
-                                   string_to_array($5, ',')::timestamptz[]) AS a(checkout_id, quantity, expires_at)",
-                [
-                    book_id.into(),
-                    total.into(),
-                    join(&|h| h.checkout_id.to_string()).into(),
-                    join(&|h| h.quantity.to_string()).into(),
-                    join(&|h| h.expires_at.to_rfc3339()).into(),
-                ],
-            ))
-            .await?
-            .rows_affected();
-        // Under the row lock the condition always holds; if it ever did not, nothing was held and the
-        // transaction must not commit half a decision.
-        if inserted != chosen.len() as u64 {
-            return Err(DbErr::Custom(format!("stock of {book_id} changed under its lock; nothing was held")));
-        }
-        Ok(granted)
+        let settled = settle.iter().map(|s| units.remove(&(s.checkout_id, s.confirm)).unwrap_or(0)).collect();
+        Ok(Applied { settled, granted })
     }
 
     /// Reservations still HELD that were made before `cutoff` (the sweeper's work list).
