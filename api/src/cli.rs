@@ -352,8 +352,13 @@ async fn run_replay(args: &ReplayArgs, urls: DatabaseUrls, embedded: bool) -> an
     .await?;
     bar.finish_and_clear();
     eprintln!(
-        "replayed {} records: {} upserts, {} deletes, {} parse errors (kept in cdc_parse_errors), {} skipped",
-        summary.records, summary.upserts, summary.deletes, summary.parse_errors, summary.skipped
+        "replayed {} records: {} upserts, {} deletes, {} parse errors (kept in cdc_parse_errors), {} skipped{}",
+        summary.records,
+        summary.upserts,
+        summary.deletes,
+        summary.parse_errors,
+        summary.skipped,
+        if summary.summaries_rebuilt { "; view summaries rebuilt from the facts" } else { "" }
     );
     Ok(())
 }

@@ -99,6 +99,10 @@ impl Materializer {
             .connect(&config.analytics_url)
             .await
             .context("connecting to the analytics database")?;
+        if crate::views::summaries_stale(&pool).await.context("reading the summaries' status")? {
+            tracing::warn!("a bulk load left the analytics summaries stale; rebuilding them from the facts");
+            crate::views::rebuild_views(&pool).await.context("rebuilding the analytics summaries")?;
+        }
         let settings = TreeSettings { refresh_debounce: config.refresh_debounce, restart: config.restart.clone() };
         let ctx = Context::new(Sink::new(pool), StatusHandle::default(), settings);
         let (supervisor, join) = Actor::spawn(None, Supervisor, (ctx.clone(), config.children())).await?;

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use sea_orm::sqlx::postgres::PgPoolOptions;
+use sea_orm::sqlx::{self, postgres::PgPoolOptions};
 use serde::{Deserialize, Serialize};
 use std::io::BufRead as _;
 
@@ -40,13 +40,21 @@ pub struct ReplaySummary {
     pub parse_errors: u64,
     /// Records of topics that carry no captured table.
     pub skipped: u64,
+    /// Whether the summaries behind the views were rebuilt at the end (a bulk load, or one left stale before)
+    /// rather than kept current batch by batch.
+    pub summaries_rebuilt: bool,
 }
 
 /// Replays `file` into the analytics database; `progress(bytes_read, total_bytes)` is called after each batch.
 ///
-/// Reading and decoding run on their own thread, one batch ahead of the database: while batch N is written,
-/// batch N+1 is decoded. Batches are still applied one at a time and in file order, each in its own transaction
-/// with its offsets, so what commits (and in which order) is the same as without the overlap.
+/// A dump at least as large as the facts already held is a bulk load: the summaries behind the views are marked
+/// stale, each batch skips their deltas, and one `agg_rebuild()` at the end recomputes them (ADR 006, "Bulk
+/// loads"), which costs less than a delta per batch. A smaller dump applies deltas as the live materializer does.
+///
+/// Reading and decoding run on their own thread, one chunk ahead of the database: while chunk N is written,
+/// chunk N+1 is decoded. A chunk's tables are written side by side, each table's batch in its own transaction with
+/// its offsets, as the live materializer's stream actors do; a table's batches still commit in file order, and
+/// the next chunk starts when the whole chunk has committed.
 pub async fn replay(
     file: &Path,
     analytics_url: &str,
@@ -54,7 +62,25 @@ pub async fn replay(
     progress: impl Fn(u64, u64),
 ) -> anyhow::Result<ReplaySummary> {
     let total = tokio::fs::metadata(file).await?.len();
-    let pool = PgPoolOptions::new().max_connections(2).connect(analytics_url).await?;
+    let admin = PgPoolOptions::new().max_connections(1).connect(analytics_url).await?;
+    let defer = records_estimate(file, total)? >= fact_rows_estimate(&admin).await?;
+    if defer {
+        crate::views::defer_summaries(&admin).await?;
+    }
+    // One connection per captured table: a chunk's tables are written side by side. A deferring load's sessions
+    // skip the summary deltas (the triggers still check the stale mark set above).
+    let pool = PgPoolOptions::new()
+        .max_connections(CapturedTable::ALL.len() as u32)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if defer {
+                    sqlx::query("SET bookstore.defer_summaries = on").execute(conn).await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(analytics_url)
+        .await?;
     let sink = Sink::new(pool);
     // One decoded batch waiting while another is written: bounded, so memory stays at about two batches.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Decoded>(1);
@@ -66,8 +92,13 @@ pub async fn replay(
     while let Some(decoded) = rx.recv().await {
         summary.records += decoded.records;
         summary.skipped += decoded.skipped;
+        let mut writes = tokio::task::JoinSet::new();
         for (table, batch) in decoded.batches {
-            let applied = sink.apply(table, &batch).await?;
+            let sink = sink.clone();
+            writes.spawn(async move { sink.apply(table, &batch).await });
+        }
+        while let Some(applied) = writes.join_next().await {
+            let applied = applied??;
             summary.upserts += applied.upserts;
             summary.deletes += applied.deletes;
             summary.parse_errors += applied.failures;
@@ -76,9 +107,34 @@ pub async fn replay(
     }
     // The channel closed: the reader finished, or failed (an I/O error) and its error is reported here.
     reader.await??;
-    crate::views::refresh_views(sink.pool()).await?;
+    // Rebuilt after a deferring load, and after one that died half-way before this replay (the mark is still set).
+    if defer || crate::views::summaries_stale(&admin).await? {
+        crate::views::rebuild_views(&admin).await?;
+        summary.summaries_rebuilt = true;
+    }
+    crate::views::refresh_views(&admin).await?;
     progress(total, total);
     Ok(summary)
+}
+
+/// How many records `file` (of `total` bytes) holds, from the lines in its first MiB.
+fn records_estimate(file: &Path, total: u64) -> std::io::Result<u64> {
+    use std::io::Read as _;
+    let mut head = Vec::with_capacity(1 << 20);
+    std::fs::File::open(file)?.take(1 << 20).read_to_end(&mut head)?;
+    let lines = head.iter().filter(|&&b| b == b'\n').count().max(1) as u64;
+    Ok(total * lines / head.len().max(1) as u64)
+}
+
+/// About how many rows the summarised fact tables hold (the planner's estimate: no scan of the history).
+async fn fact_rows_estimate(pool: &sqlx::PgPool) -> Result<u64, sqlx::Error> {
+    let rows: i64 = sqlx::query_scalar(
+        "SELECT coalesce(sum(greatest(reltuples, 0)), 0)::int8 FROM pg_class \
+         WHERE oid IN ('fact_orders'::regclass, 'fact_order_items'::regclass)",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(rows.max(0) as u64)
 }
 
 /// One batch of the file, decoded and split per table.

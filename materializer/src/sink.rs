@@ -4,10 +4,12 @@
 //!
 //! Per key only the newest change counts: a batch is collapsed to the last change per key, an update or delete
 //! applies only over an older row (`source_lsn`), and a delete leaves a marker in `cdc_deleted_keys` so that a
-//! replayed older insert cannot bring the row back. Rows are written with `unnest` over column arrays: one
-//! statement per kind of change, whatever the batch size.
+//! replayed older insert cannot bring the row back. Keys the table has never seen (no row, no delete marker) are
+//! written with `COPY`, PostgreSQL's bulk path (a replay or a snapshot is almost only those); the others with
+//! `unnest` over column arrays, one statement per kind of change, whatever the batch size.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -231,7 +233,21 @@ impl Sink {
     }
 
     /// Applies `batch` to `table`'s analytics table in one transaction.
+    ///
+    /// New keys go in with `COPY`, which has no `ON CONFLICT`: if another writer inserts one of them between the
+    /// probe and the `COPY` (two consumers of a partition during a rebalance), the batch is applied again without
+    /// `COPY`, and the usual per-key ordering decides.
     pub async fn apply(&self, table: CapturedTable, batch: &TableBatch) -> Result<Applied, sqlx::Error> {
+        match self.apply_once(table, batch, true).await {
+            Err(sqlx::Error::Database(err)) if err.is_unique_violation() => {
+                tracing::info!(table = table.table_name(), "a new key was written meanwhile; applying without COPY");
+                self.apply_once(table, batch, false).await
+            }
+            result => result,
+        }
+    }
+
+    async fn apply_once(&self, table: CapturedTable, batch: &TableBatch, copy: bool) -> Result<Applied, sqlx::Error> {
         let (name, _) = target(table);
         let mut tx = self.pool.begin().await?;
         let mut applied = Applied::default();
@@ -255,7 +271,7 @@ impl Sink {
                     pending.push(keyed);
                 }
                 TableChange::Truncate { position } => {
-                    flush(&mut tx, table, &pending, &mut applied).await?;
+                    flush(&mut tx, table, &pending, copy, &mut applied).await?;
                     pending.clear();
                     sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {name} WHERE source_lsn < $1")))
                         .bind(position)
@@ -266,7 +282,7 @@ impl Sink {
                 TableChange::Ignored => {}
             }
         }
-        flush(&mut tx, table, &pending, &mut applied).await?;
+        flush(&mut tx, table, &pending, copy, &mut applied).await?;
         write_failures(&mut tx, &batch.failures).await?;
         applied.failures = batch.failures.len() as u64;
         write_offsets(&mut tx, &batch.offsets).await?;
@@ -300,11 +316,17 @@ impl Sink {
 
 type Tx<'c> = sqlx::Transaction<'c, Postgres>;
 
-/// Applies the newest change per key among `pending`: deletes (with their markers), then upserts.
+/// Upserts from this many rows on probe for new keys and `COPY` them; below, one `INSERT` is cheaper than the
+/// probe and the `COPY` round trips.
+const COPY_FROM: usize = 32;
+
+/// Applies the newest change per key among `pending`: deletes (with their markers), then upserts (new keys with
+/// `COPY` if `copy` allows it and there are enough).
 async fn flush(
     tx: &mut Tx<'_>,
     table: CapturedTable,
     pending: &[&KeyedChange],
+    copy: bool,
     applied: &mut Applied,
 ) -> Result<(), sqlx::Error> {
     if pending.is_empty() {
@@ -364,10 +386,21 @@ async fn flush(
         .await?;
         applied.deletes += deletes.len() as u64;
     }
+    if copy && upserts.len() >= COPY_FROM {
+        // Keys with neither a row nor a delete marker can only be inserted: COPY them, the rest goes on below.
+        let known = known_keys(tx, table, &upserts).await?;
+        let fresh: Vec<(&KeyedChange, &TableRow)> =
+            upserts.iter().copied().filter(|(change, _)| !known.contains(&change.key)).collect();
+        if !fresh.is_empty() {
+            copy_in(tx, table, &fresh).await?;
+            applied.upserts += fresh.len() as u64;
+            upserts.retain(|(change, _)| known.contains(&change.key));
+        }
+    }
     if !upserts.is_empty() {
         // INSERT first: it takes the keys the table does not hold yet and says which. Only the others can be
-        // updates, so a batch of creates (a replay, a snapshot) sends no UPDATE at all. The result is the same as
-        // UPDATE-then-INSERT: the two statements touch disjoint keys, and the summary triggers add their deltas.
+        // updates, so a batch of creates sends no UPDATE at all. The result is the same as UPDATE-then-INSERT:
+        // the two statements touch disjoint keys, and the summary triggers add their deltas.
         let (update, insert) = upsert_sql(table);
         let inserted: HashSet<Uuid> = bind(sqlx::query(sqlx::AssertSqlSafe(insert)), &arrays(table, &upserts))
             .fetch_all(&mut **tx)
@@ -383,6 +416,102 @@ async fn flush(
         applied.upserts += upserts.len() as u64;
     }
     Ok(())
+}
+
+/// Keys among `upserts` that `table` holds a row or a delete marker for.
+async fn known_keys(
+    tx: &mut Tx<'_>,
+    table: CapturedTable,
+    upserts: &[(&KeyedChange, &TableRow)],
+) -> Result<HashSet<Uuid>, sqlx::Error> {
+    let (name, key) = target(table);
+    let keys: Vec<Uuid> = upserts.iter().map(|(change, _)| change.key).collect();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT v.key FROM unnest($1::uuid[]) AS v(key) \
+         WHERE EXISTS (SELECT 1 FROM {name} t WHERE t.{key} = v.key) \
+         OR EXISTS (SELECT 1 FROM cdc_deleted_keys d WHERE d.table_name = '{name}' AND d.key = v.key)"
+    )))
+    .bind(keys)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|row| row.try_get::<Uuid, _>(0))
+    .collect()
+}
+
+/// Inserts `rows` (keys `table` has never seen) with `COPY … FROM STDIN` in text format. `synced_at` takes its
+/// default, the transaction's start: a volatile default would make PostgreSQL insert row by row.
+async fn copy_in(tx: &mut Tx<'_>, table: CapturedTable, rows: &[(&KeyedChange, &TableRow)]) -> Result<(), sqlx::Error> {
+    let (name, key) = target(table);
+    let cols = columns(table);
+    let mut names = vec![key];
+    names.extend(cols.iter().map(|(col, _, _)| *col));
+    names.push("source_lsn");
+    // `keep` columns are NOT NULL text: an unavailable value of a row never seen is stored empty, as INSERT does.
+    let mut keep = vec![false];
+    keep.extend(cols.iter().map(|(_, _, keep)| *keep));
+    keep.push(false);
+    let arrays = arrays(table, rows);
+    let mut data = String::with_capacity(rows.len() * 128);
+    for i in 0..rows.len() {
+        for (column, array) in arrays.iter().enumerate() {
+            if column > 0 {
+                data.push('\t');
+            }
+            copy_value(&mut data, array, i, keep[column]);
+        }
+        data.push('\n');
+    }
+    let statement = format!("COPY {name} ({}) FROM STDIN", names.join(", "));
+    let mut copy = tx.copy_in_raw(&statement).await?;
+    if let Err(err) = copy.send(data.into_bytes()).await {
+        let _ = copy.abort("the batch could not be sent").await;
+        return Err(err);
+    }
+    copy.finish().await?;
+    Ok(())
+}
+
+/// Writes value `i` of `array` in COPY's text format (`\N` is NULL; backslash, tab and line breaks escaped).
+fn copy_value(out: &mut String, array: &Array, i: usize, keep: bool) {
+    let null = |out: &mut String| out.push_str(if keep { "" } else { "\\N" });
+    match array {
+        Array::Uuid(values) => {
+            let _ = write!(out, "{}", values[i]);
+        }
+        Array::Numeric(values) => {
+            let _ = write!(out, "{}", values[i]);
+        }
+        Array::Int8(values) => {
+            let _ = write!(out, "{}", values[i]);
+        }
+        Array::Int4(values) => match values[i] {
+            Some(value) => {
+                let _ = write!(out, "{value}");
+            }
+            None => null(out),
+        },
+        Array::Timestamp(values) => match values[i] {
+            Some(value) => {
+                let _ = write!(out, "{}", value.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
+            }
+            None => null(out),
+        },
+        Array::Text(values) => match &values[i] {
+            Some(text) => {
+                for c in text.chars() {
+                    match c {
+                        '\\' => out.push_str("\\\\"),
+                        '\t' => out.push_str("\\t"),
+                        '\n' => out.push_str("\\n"),
+                        '\r' => out.push_str("\\r"),
+                        c => out.push(c),
+                    }
+                }
+            }
+            None => null(out),
+        },
+    }
 }
 
 async fn write_failures(tx: &mut Tx<'_>, failures: &[ParseFailure]) -> Result<(), sqlx::Error> {

@@ -119,6 +119,19 @@ pub async fn rebuild_views(pool: &sqlx::PgPool) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// Marks the summaries stale so that a bulk load may defer their deltas (`agg_defer()`, ADR 006 "Bulk loads").
+/// Commits on its own, before the load: a load that dies half-way leaves the mark, and the next materializer
+/// start or replay rebuilds the summaries.
+pub async fn defer_summaries(pool: &sqlx::PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT agg_defer()").execute(pool).await?;
+    Ok(())
+}
+
+/// Whether a bulk load left the summaries stale (deferred and not rebuilt yet).
+pub async fn summaries_stale(pool: &sqlx::PgPool) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT stale_since IS NOT NULL FROM agg_status").fetch_one(pool).await
+}
+
 /// Records that the views changed (`materializer_view_refreshes`, reported as `refreshedAt`). There is nothing to
 /// recompute: the views read summary tables that the fact tables' triggers keep current in the same transaction
 /// as the facts (ADR 006).

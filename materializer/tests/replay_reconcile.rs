@@ -85,6 +85,97 @@ async fn replay_a_kcat_dump() {
     dbs.drop().await;
 }
 
+/// A dump of `books` books and of orders `first..first + orders`, two lines each, on the upstream topics.
+fn sales_dump(books: u32, first: u32, orders: u32) -> tempfile::NamedTempFile {
+    let source = |table: &str, lsn: u32| {
+        json!({"connector": "postgresql", "db": "ecom", "schema": "public",
+        "table": table, "lsn": lsn, "ts_ms": 1_764_237_600_000i64, "snapshot": "false"})
+    };
+    let uuid = |kind: u32, n: u32| format!("{kind:08x}-0000-0000-0000-{n:012x}");
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    let mut offsets = std::collections::HashMap::new();
+    let mut emit = |table: &str, key: serde_json::Value, after: serde_json::Value, lsn: u32| {
+        let topic = format!("ecom-connector.public.{table}");
+        let offset = offsets.entry(topic.clone()).or_insert(0);
+        let payload = json!({"before": null, "after": after, "op": "c", "source": source(table, lsn)});
+        writeln!(file, "{}", kcat_line(&topic, 0, *offset, key, Some(payload))).unwrap();
+        *offset += 1;
+    };
+    for b in 1..=books {
+        let after = json!({"id": seed_book(b), "title": format!("Book {b}"), "author": format!("Author {}", b % 3),
+            "price": "12.50", "isbn": format!("isbn-{b}"), "genre": "Fiction", "published_year": 2020,
+            "created_at": "2026-01-01T00:00:00Z"});
+        emit("books", json!({"id": seed_book(b)}), after, b);
+    }
+    for o in first..first + orders {
+        let status = if o % 5 == 0 { "CANCELLED" } else { "CONFIRMED" };
+        let lsn = 1000 + o * 3;
+        let order = json!({"id": uuid(2, o), "user_id": format!("user{}", o % 7), "total": "37.50",
+            "status": status, "created_at": format!("2026-11-{:02}T10:00:00Z", 1 + o % 27)});
+        emit("orders", json!({"id": uuid(2, o)}), order, lsn);
+        for (line, (book, quantity, price)) in
+            [(1 + o % books, 1, "12.50"), (1 + (o + 1) % books, 2, "12.50")].iter().enumerate()
+        {
+            let item = json!({"id": uuid(3, o * 2 + line as u32), "order_id": uuid(2, o), "book_id": seed_book(*book),
+                "quantity": quantity, "price_at_purchase": price});
+            emit("order_items", json!({"id": uuid(3, o * 2 + line as u32)}), item, lsn + 1 + line as u32);
+        }
+    }
+    file
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_replay_defers_the_summaries_and_rebuilds_them() {
+    let dbs = TestDbs::new().await;
+    let analytics = pool(&dbs.analytics).await;
+    let stale = "SELECT count(*) FROM agg_status WHERE stale_since IS NOT NULL";
+
+    // Into an empty analytics database the dump outweighs the history: deferred, rebuilt once at the end.
+    let bulk = replay(sales_dump(6, 0, 400).path(), &dbs.analytics, &TopicMap::default(), |_, _| {}).await.unwrap();
+    assert!(bulk.summaries_rebuilt, "{bulk:?}");
+    assert_eq!((bulk.records, bulk.upserts, bulk.parse_errors), (1206, 1206, 0), "{bulk:?}");
+    assert_eq!(scalar_i64(&analytics, stale).await, 0);
+    assert_eq!(differing_views(&analytics, &analytics).await, Vec::<String>::new());
+    assert_eq!(scalar_i64(&analytics, "SELECT sum(order_count)::int8 FROM vw_sales_over_time").await, 320);
+
+    // A small dump over a known larger history applies the deltas as it goes, with the same result.
+    exec(&analytics, "ANALYZE fact_orders, fact_order_items").await;
+    let small = replay(sales_dump(6, 400, 30).path(), &dbs.analytics, &TopicMap::default(), |_, _| {}).await.unwrap();
+    assert!(!small.summaries_rebuilt, "{small:?}");
+    assert_eq!(differing_views(&analytics, &analytics).await, Vec::<String>::new());
+    assert_eq!(scalar_i64(&analytics, "SELECT sum(order_count)::int8 FROM vw_sales_over_time").await, 344);
+
+    // Asking to defer without the stale mark changes nothing: the triggers still apply the deltas.
+    exec(
+        &analytics,
+        "SET bookstore.defer_summaries = on;
+         INSERT INTO fact_orders (order_id, user_id, total, status, created_at) VALUES
+             ('00000002-0000-0000-0000-0000000fffff', 'u', 10, 'CONFIRMED', '2026-11-27T10:00:00Z');
+         RESET bookstore.defer_summaries;",
+    )
+    .await;
+    assert_eq!(scalar_i64(&analytics, "SELECT sum(order_count)::int8 FROM vw_sales_over_time").await, 345);
+
+    // A bulk load that died half-way leaves the mark; the materializer's next start rebuilds the summaries.
+    exec(
+        &analytics,
+        "SELECT agg_defer();
+         SET bookstore.defer_summaries = on;
+         INSERT INTO fact_orders (order_id, user_id, total, status, created_at) VALUES
+             ('00000002-0000-0000-0000-0000000ffffe', 'u', 10, 'CONFIRMED', '2026-11-27T10:00:00Z');
+         RESET bookstore.defer_summaries;",
+    )
+    .await;
+    assert_eq!(scalar_i64(&analytics, "SELECT sum(order_count)::int8 FROM vw_sales_over_time").await, 345);
+    assert_eq!(scalar_i64(&analytics, stale).await, 1);
+    // (A Kafka source with no broker behind it: nothing arrives to change the facts meanwhile.)
+    let materializer = Materializer::start(records::config(&dbs, "127.0.0.1:9", "bulk")).await.unwrap();
+    assert_eq!(scalar_i64(&analytics, stale).await, 0);
+    assert_eq!(scalar_i64(&analytics, "SELECT sum(order_count)::int8 FROM vw_sales_over_time").await, 346);
+    materializer.shutdown().await;
+    dbs.drop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconcile_view_and_freshness_after_the_embedded_source() {
     let dbs = TestDbs::new().await;

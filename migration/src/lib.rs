@@ -50,6 +50,7 @@ pub const ANALYTICS: &[SqlMigration] = sql_migrations!("analytics":
     "m20261127_000003_materializer_state",
     "m20261127_000004_incremental_views",
     "m20261127_000005_summary_index_probes",
+    "m20261127_000006_deferred_summaries",
 );
 
 fn boxed(list: &'static [SqlMigration]) -> Vec<Box<dyn MigrationTrait>> {
