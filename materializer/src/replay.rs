@@ -51,7 +51,7 @@ pub struct ReplaySummary {
 /// stale, each batch skips their deltas, and one `agg_rebuild()` at the end recomputes them (ADR 006, "Bulk
 /// loads"), which costs less than a delta per batch. A smaller dump applies deltas as the live materializer does.
 ///
-/// Reading and decoding run on their own thread, one chunk ahead of the database: while chunk N is written,
+/// Reading and decoding run on their own threads, one chunk ahead of the database: while chunk N is written,
 /// chunk N+1 is decoded. A chunk's tables are written side by side, each table's batch in its own transaction with
 /// its offsets, as the live materializer's stream actors do; a table's batches still commit in file order, and
 /// the next chunk starts when the whole chunk has committed.
@@ -62,26 +62,15 @@ pub async fn replay(
     progress: impl Fn(u64, u64),
 ) -> anyhow::Result<ReplaySummary> {
     let total = tokio::fs::metadata(file).await?.len();
-    let admin = PgPoolOptions::new().max_connections(1).connect(analytics_url).await?;
-    let defer = records_estimate(file, total)? >= fact_rows_estimate(&admin).await?;
-    if defer {
-        crate::views::defer_summaries(&admin).await?;
-    }
-    // One connection per captured table: a chunk's tables are written side by side. A deferring load's sessions
-    // skip the summary deltas (the triggers still check the stale mark set above).
-    let pool = PgPoolOptions::new()
-        .max_connections(CapturedTable::ALL.len() as u32)
-        .after_connect(move |conn, _| {
-            Box::pin(async move {
-                if defer {
-                    sqlx::query("SET bookstore.defer_summaries = on").execute(conn).await?;
-                }
-                Ok(())
-            })
-        })
-        .connect(analytics_url)
-        .await?;
-    let sink = Sink::new(pool);
+    // One connection per captured table at most: a chunk's tables are written side by side.
+    let pool = PgPoolOptions::new().max_connections(CapturedTable::ALL.len() as u32).connect(analytics_url).await?;
+    let defer = records_estimate(file, total)? >= history_rows(&pool).await?;
+    let sink = if defer {
+        crate::views::defer_summaries(&pool).await?;
+        Sink::new(pool.clone()).deferring_summaries()
+    } else {
+        Sink::new(pool.clone())
+    };
     // One decoded batch waiting while another is written: bounded, so memory stays at about two batches.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Decoded>(1);
     let reader = {
@@ -108,11 +97,11 @@ pub async fn replay(
     // The channel closed: the reader finished, or failed (an I/O error) and its error is reported here.
     reader.await??;
     // Rebuilt after a deferring load, and after one that died half-way before this replay (the mark is still set).
-    if defer || crate::views::summaries_stale(&admin).await? {
-        crate::views::rebuild_views(&admin).await?;
+    if defer || crate::views::summaries_stale(&pool).await? {
+        crate::views::rebuild_views(&pool).await?;
         summary.summaries_rebuilt = true;
     }
-    crate::views::refresh_views(&admin).await?;
+    crate::views::refresh_views(&pool).await?;
     progress(total, total);
     Ok(summary)
 }
@@ -126,47 +115,82 @@ fn records_estimate(file: &Path, total: u64) -> std::io::Result<u64> {
     Ok(total * lines / head.len().max(1) as u64)
 }
 
-/// About how many rows the summarised fact tables hold (the planner's estimate: no scan of the history).
-async fn fact_rows_estimate(pool: &sqlx::PgPool) -> Result<u64, sqlx::Error> {
+/// How many orders and order lines the analytics history holds, read from the summaries (a few rows, no scan;
+/// cancelled orders' lines are not counted, which only makes deferring a little more likely).
+async fn history_rows(pool: &sqlx::PgPool) -> Result<u64, sqlx::Error> {
     let rows: i64 = sqlx::query_scalar(
-        "SELECT coalesce(sum(greatest(reltuples, 0)), 0)::int8 FROM pg_class \
-         WHERE oid IN ('fact_orders'::regclass, 'fact_order_items'::regclass)",
+        "SELECT (SELECT coalesce(sum(order_count), 0) FROM agg_orders_by_status)::int8 \
+              + (SELECT coalesce(sum(lines), 0) FROM agg_sales_by_book)::int8",
     )
     .fetch_one(pool)
     .await?;
     Ok(rows.max(0) as u64)
 }
 
-/// One batch of the file, decoded and split per table.
+/// One chunk of the file, decoded and split per table.
+#[derive(Default)]
 struct Decoded {
     batches: BTreeMap<CapturedTable, TableBatch>,
     records: u64,
     skipped: u64,
-    /// Bytes of the file read up to the end of this batch.
+    /// Bytes of the file read up to the end of this chunk.
     read: u64,
 }
 
-/// Reads and decodes `file`, sending a batch every [`BATCH`] records; stops early if the receiver is gone.
+impl Decoded {
+    /// Appends `later`, decoded from the lines after this chunk's: per table, its changes come after these.
+    fn append(&mut self, later: Decoded) {
+        self.records += later.records;
+        self.skipped += later.skipped;
+        for (table, batch) in later.batches {
+            let mine = self.batches.entry(table).or_default();
+            mine.changes.extend(batch.changes);
+            mine.failures.extend(batch.failures);
+            mine.offsets.extend(batch.offsets);
+        }
+    }
+}
+
+/// Reads `file` in chunks of [`BATCH`] records and decodes each chunk's two halves on two threads (decoding is
+/// most of a replay's own CPU); sends the chunks in file order and stops early if the receiver is gone.
 fn decode_file(file: &Path, topics: &TopicMap, tx: &tokio::sync::mpsc::Sender<Decoded>) -> anyhow::Result<()> {
-    let mut lines = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(file)?);
-    let empty = |read| Decoded { batches: BTreeMap::new(), records: 0, skipped: 0, read };
-    let mut current = empty(0);
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(file)?);
     let (mut read, mut line_no) = (0u64, 0u64);
-    let mut line = String::new();
     loop {
-        line.clear();
-        let n = lines.read_line(&mut line)?;
-        if n == 0 {
-            break;
+        let mut lines: Vec<(u64, String)> = Vec::with_capacity(BATCH);
+        let mut end = false;
+        while lines.len() < BATCH {
+            let mut line = String::new();
+            let n = reader.read_line(&mut line)?;
+            if n == 0 {
+                end = true;
+                break;
+            }
+            read += n as u64;
+            line_no += 1;
+            let kept = line.trim_end_matches(['\n', '\r']).len();
+            line.truncate(kept);
+            if !line.trim().is_empty() {
+                lines.push((line_no, line));
+            }
         }
-        read += n as u64;
-        line_no += 1;
-        let line = line.strip_suffix('\n').unwrap_or(&line);
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        if line.trim().is_empty() {
-            continue;
+        let (first, second) = lines.split_at(lines.len() / 2);
+        let (mut chunk, rest) = std::thread::scope(|scope| {
+            let rest = scope.spawn(|| decode_lines(file, topics, second));
+            (decode_lines(file, topics, first), rest.join())
+        });
+        chunk.append(rest.map_err(|_| anyhow::anyhow!("a decoding thread panicked"))?);
+        chunk.read = read;
+        if tx.blocking_send(chunk).is_err() || end {
+            return Ok(());
         }
-        current.records += 1;
+    }
+}
+
+/// Decodes `lines` (numbered, line breaks stripped) into per-table batches, in order.
+fn decode_lines(file: &Path, topics: &TopicMap, lines: &[(u64, String)]) -> Decoded {
+    let mut decoded = Decoded { records: lines.len() as u64, ..Decoded::default() };
+    for (line_no, line) in lines {
         match serde_json::from_str::<KcatRecord>(line) {
             Err(err) => {
                 // Not attributable to a table: stored with the books stream's batch, which every replay flushes.
@@ -175,14 +199,14 @@ fn decode_file(file: &Path, topics: &TopicMap, tx: &tokio::sync::mpsc::Sender<De
                     position: format!("line {line_no}"),
                     reason: format!("not a kcat -J record: {err}"),
                     raw_key: None,
-                    raw_payload: Some(line.to_owned()),
+                    raw_payload: Some(line.clone()),
                 };
-                current.batches.entry(CapturedTable::Books).or_default().failures.push(failure);
+                decoded.batches.entry(CapturedTable::Books).or_default().failures.push(failure);
             }
             Ok(record) => match topics.table(&record.topic) {
-                Err(_) => current.skipped += 1,
+                Err(_) => decoded.skipped += 1,
                 Ok(table) => {
-                    let batch = current.batches.entry(table).or_default();
+                    let batch = decoded.batches.entry(table).or_default();
                     let event = ChangeEvent::from_kafka(
                         &record.topic,
                         record.key.as_deref().map(str::as_bytes),
@@ -203,14 +227,6 @@ fn decode_file(file: &Path, topics: &TopicMap, tx: &tokio::sync::mpsc::Sender<De
                 }
             },
         }
-        if current.records >= BATCH as u64 {
-            current.read = read;
-            if tx.blocking_send(std::mem::replace(&mut current, empty(read))).is_err() {
-                return Ok(());
-            }
-        }
     }
-    current.read = read;
-    let _ = tx.blocking_send(current);
-    Ok(())
+    decoded
 }

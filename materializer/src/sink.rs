@@ -221,11 +221,19 @@ fn upsert_sql(table: CapturedTable) -> (String, String) {
 #[derive(Clone)]
 pub struct Sink {
     pool: PgPool,
+    /// A bulk load's sink: its transactions ask the summary triggers to skip their deltas (honoured only while
+    /// the summaries are marked stale; ADR 006, "Bulk loads").
+    defer_summaries: bool,
 }
 
 impl Sink {
     pub fn new(pool: PgPool) -> Self {
-        Sink { pool }
+        Sink { pool, defer_summaries: false }
+    }
+
+    /// The same sink for a bulk load that marked the summaries stale and rebuilds them at its end.
+    pub fn deferring_summaries(self) -> Self {
+        Sink { defer_summaries: true, ..self }
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -250,6 +258,9 @@ impl Sink {
     async fn apply_once(&self, table: CapturedTable, batch: &TableBatch, copy: bool) -> Result<Applied, sqlx::Error> {
         let (name, _) = target(table);
         let mut tx = self.pool.begin().await?;
+        if self.defer_summaries {
+            sqlx::query("SET LOCAL bookstore.defer_summaries = on").execute(&mut *tx).await?;
+        }
         let mut applied = Applied::default();
         if batch.reset {
             sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {name}"))).execute(&mut *tx).await?;
