@@ -177,18 +177,24 @@ fn arrays(table: CapturedTable, rows: &[(&KeyedChange, &TableRow)]) -> Vec<Array
     out
 }
 
+/// Every column a batch writes, in the order of [`arrays`]: the key, `columns(table)` and `source_lsn`, each with
+/// its SQL type and whether NULL means "keep the stored value".
+fn written_columns(table: CapturedTable) -> Vec<(&'static str, &'static str, bool)> {
+    let (_, key) = target(table);
+    let mut all = vec![(key, "uuid", false)];
+    all.extend_from_slice(columns(table));
+    all.push(("source_lsn", "int8", false));
+    all
+}
+
 /// `UPDATE` of existing older rows, and `INSERT` of new keys not deleted later (returning the keys it inserted):
 /// the two upsert statements.
 fn upsert_sql(table: CapturedTable) -> (String, String) {
     let (name, key) = target(table);
     let cols = columns(table);
-    let mut types = vec!["uuid".to_owned()];
-    types.extend(cols.iter().map(|(_, ty, _)| (*ty).to_owned()));
-    types.push("int8".to_owned());
-    let params: Vec<String> = types.iter().enumerate().map(|(i, ty)| format!("${}::{ty}[]", i + 1)).collect();
-    let mut names = vec![key];
-    names.extend(cols.iter().map(|(col, _, _)| *col));
-    names.push("source_lsn");
+    let written = written_columns(table);
+    let params: Vec<String> = written.iter().enumerate().map(|(i, (_, ty, _))| format!("${}::{ty}[]", i + 1)).collect();
+    let names: Vec<&str> = written.iter().map(|(col, _, _)| *col).collect();
     let unnest = format!("unnest({}) AS v({})", params.join(", "), names.join(", "));
     let sets: Vec<String> = cols
         .iter()
@@ -453,15 +459,9 @@ async fn known_keys(
 /// Inserts `rows` (keys `table` has never seen) with `COPY … FROM STDIN` in text format. `synced_at` takes its
 /// default, the transaction's start: a volatile default would make PostgreSQL insert row by row.
 async fn copy_in(tx: &mut Tx<'_>, table: CapturedTable, rows: &[(&KeyedChange, &TableRow)]) -> Result<(), sqlx::Error> {
-    let (name, key) = target(table);
-    let cols = columns(table);
-    let mut names = vec![key];
-    names.extend(cols.iter().map(|(col, _, _)| *col));
-    names.push("source_lsn");
-    // `keep` columns are NOT NULL text: an unavailable value of a row never seen is stored empty, as INSERT does.
-    let mut keep = vec![false];
-    keep.extend(cols.iter().map(|(_, _, keep)| *keep));
-    keep.push(false);
+    let (name, _) = target(table);
+    let written = written_columns(table);
+    let names: Vec<&str> = written.iter().map(|(col, _, _)| *col).collect();
     let arrays = arrays(table, rows);
     let mut data = String::with_capacity(rows.len() * 128);
     for i in 0..rows.len() {
@@ -469,7 +469,9 @@ async fn copy_in(tx: &mut Tx<'_>, table: CapturedTable, rows: &[(&KeyedChange, &
             if column > 0 {
                 data.push('\t');
             }
-            copy_value(&mut data, array, i, keep[column]);
+            // `keep` columns are NOT NULL text: an unavailable value of a row never seen is stored empty, as the
+            // INSERT does.
+            copy_value(&mut data, array, i, written[column].2);
         }
         data.push('\n');
     }
