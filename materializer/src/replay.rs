@@ -212,7 +212,8 @@ fn decode_lines(file: &Path, topics: &TopicMap, lines: &[(u64, String)]) -> Deco
                         record.key.as_deref().map(str::as_bytes),
                         record.payload.as_deref().map(str::as_bytes),
                     );
-                    let raw = RawRecord {
+                    // Built only if the record is stored as a parse failure.
+                    let raw = || RawRecord {
                         source: record.topic.clone(),
                         position: format!("{}/{}/{}", record.topic, record.partition, record.offset),
                         key: record.key,

@@ -151,7 +151,7 @@ impl ChangeSource for KafkaSource {
             if paused.contains(&table) {
                 continue;
             }
-            let raw = RawRecord {
+            let raw = || RawRecord {
                 source: topic.clone(),
                 position: format!("{topic}/{partition}/{offset}"),
                 key: message.key().map(|k| String::from_utf8_lossy(k).into_owned()),

@@ -181,7 +181,7 @@ impl ReplicationSource {
                     .collect::<Result<_, _>>()?;
                 let value = pgoutput::envelope("r", &origin, None, Some(pgoutput::row_json(&columns, &datums)));
                 let raw = RawRecord::new(&self.settings.name, format!("snapshot@{at}"), None, &value);
-                route(batch, table, ChangeEvent::from_json(&self.topic(table), None, Some(value)), raw);
+                route(batch, table, ChangeEvent::from_json(&self.topic(table), None, Some(value)), || raw);
             }
             batch.offsets.push(Offset {
                 source: self.settings.offset_source(table),
@@ -265,7 +265,7 @@ impl ReplicationSource {
                 continue;
             }
             let batch = polled.tables.entry(table).or_default();
-            let raw = RawRecord {
+            let raw = || RawRecord {
                 source: self.settings.name.clone(),
                 position: lsn.to_string(),
                 key: None,
