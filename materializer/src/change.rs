@@ -139,7 +139,7 @@ impl TableChange {
     }
 }
 
-fn lsn_i64(lsn: u64) -> i64 {
+pub(crate) fn lsn_i64(lsn: u64) -> i64 {
     i64::try_from(lsn).unwrap_or(i64::MAX)
 }
 
@@ -173,7 +173,7 @@ fn keyed(table: CapturedTable, change: &RowChange) -> Result<KeyedChange, Decode
     Ok(KeyedChange { key, position, commit_time, kind })
 }
 
-fn row_key(row: &TableRow) -> Uuid {
+pub(crate) fn row_key(row: &TableRow) -> Uuid {
     match row {
         TableRow::Book(book) => book.book_id,
         TableRow::Order(order) => order.order_id,

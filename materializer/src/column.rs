@@ -128,17 +128,25 @@ impl Cell {
 /// (array columns), the three shapes Debezium emits it in.
 fn is_unavailable_placeholder(value: &Value) -> bool {
     match value {
-        Value::String(text) => {
-            text == UNAVAILABLE_VALUE_PLACEHOLDER
-                || base64::engine::general_purpose::STANDARD
-                    .decode(text)
-                    .is_ok_and(|bytes| bytes == UNAVAILABLE_VALUE_PLACEHOLDER.as_bytes())
-        }
+        Value::String(text) => is_placeholder_text(text),
         Value::Array(items) => {
             matches!(items.as_slice(), [Value::String(text)] if text == UNAVAILABLE_VALUE_PLACEHOLDER)
         }
         _ => false,
     }
+}
+
+/// Length of the placeholder in base64 (28 bytes, padded): only text this long can decode to it, so other text is
+/// not decoded at all.
+const PLACEHOLDER_BASE64_LEN: usize = 40;
+
+/// The placeholder as text or as base64 bytes.
+pub(crate) fn is_placeholder_text(text: &str) -> bool {
+    text == UNAVAILABLE_VALUE_PLACEHOLDER
+        || (text.len() == PLACEHOLDER_BASE64_LEN
+            && base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .is_ok_and(|bytes| bytes == UNAVAILABLE_VALUE_PLACEHOLDER.as_bytes()))
 }
 
 /// A typed column read: SQL NULL, the TOAST placeholder, or a value.
@@ -294,5 +302,21 @@ fn i64_from_json(value: &Value) -> Result<i64, ValueError> {
             }
         }),
         other => Err(ValueError::WrongType { expected: "an integer", found: json_type(other) }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholder_text_in_both_forms() {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(UNAVAILABLE_VALUE_PLACEHOLDER);
+        assert_eq!(encoded.len(), PLACEHOLDER_BASE64_LEN);
+        assert!(is_placeholder_text(&encoded));
+        assert!(is_placeholder_text(UNAVAILABLE_VALUE_PLACEHOLDER));
+        let unpadded = encoded.trim_end_matches('=');
+        assert!(!is_placeholder_text(unpadded));
+        assert!(!is_placeholder_text("__debezium_unavailable_value "));
     }
 }

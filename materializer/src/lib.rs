@@ -17,6 +17,8 @@
 //!
 //! - [`change`] and [`sink`]: events become keyed upserts/deletes per analytics table, applied in one
 //!   transaction per batch together with the source offsets (exactly-once in effect).
+//! - [`fast_decode`]: the replay's shortcut from a common record's text straight to its table change, declining to
+//!   the generic decoder for anything else.
 //! - [`sources`]: the Kafka consumer and the embedded pgoutput reader, behind [`sources::ChangeSource`].
 //! - [`actors`]: the supervised tree (sources, one stream per table, the view refresher).
 //! - [`Materializer`] / [`run`], [`replay()`], [`reconcile()`], [`view()`], [`freshness()`] and [`status`]: what the
@@ -27,6 +29,7 @@ pub mod change;
 pub mod column;
 pub mod envelope;
 pub mod error;
+pub mod fast_decode;
 mod fields;
 pub mod materializer;
 pub mod numeric;

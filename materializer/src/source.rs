@@ -137,22 +137,7 @@ impl Source {
 
     /// When the change was committed in the source database, from the most precise field present.
     pub fn commit_time(&self) -> Option<DateTime<Utc>> {
-        if let Some(ns) = self.ts_ns {
-            return Some(DateTime::from_timestamp_nanos(ns));
-        }
-        if let Some(us) = self.ts_us {
-            return DateTime::from_timestamp_micros(us);
-        }
-        if let Some(ms) = self.ts_ms {
-            return DateTime::from_timestamp_millis(ms);
-        }
-        // 0.8 named the field microseconds; values above 10^17 (year 5138 as µs) are nanoseconds.
-        let legacy = self.ts_usec?;
-        if legacy.unsigned_abs() >= 100_000_000_000_000_000 {
-            Some(DateTime::from_timestamp_nanos(legacy))
-        } else {
-            DateTime::from_timestamp_micros(legacy)
-        }
+        commit_time(self.ts_ns, self.ts_us, self.ts_ms, self.ts_usec)
     }
 
     /// `schema.table`, when both are known and non-empty (logical messages have empty ones).
@@ -161,6 +146,31 @@ impl Source {
             (Some(schema), Some(table)) if !schema.is_empty() && !table.is_empty() => Some(format!("{schema}.{table}")),
             _ => None,
         }
+    }
+}
+
+/// [`Source::commit_time`] from the block's `ts_ns`, `ts_us`, `ts_ms` and `ts_usec`.
+pub(crate) fn commit_time(
+    ts_ns: Option<i64>,
+    ts_us: Option<i64>,
+    ts_ms: Option<i64>,
+    ts_usec: Option<i64>,
+) -> Option<DateTime<Utc>> {
+    if let Some(ns) = ts_ns {
+        return Some(DateTime::from_timestamp_nanos(ns));
+    }
+    if let Some(us) = ts_us {
+        return DateTime::from_timestamp_micros(us);
+    }
+    if let Some(ms) = ts_ms {
+        return DateTime::from_timestamp_millis(ms);
+    }
+    // 0.8 named the field microseconds; values above 10^17 (year 5138 as µs) are nanoseconds.
+    let legacy = ts_usec?;
+    if legacy.unsigned_abs() >= 100_000_000_000_000_000 {
+        Some(DateTime::from_timestamp_nanos(legacy))
+    } else {
+        DateTime::from_timestamp_micros(legacy)
     }
 }
 
