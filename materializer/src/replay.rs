@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use std::io::BufRead as _;
 
 use crate::envelope::ChangeEvent;
+use crate::fast_decode;
 use crate::sink::{Offset, ParseFailure, Sink, TableBatch};
 use crate::sources::{RawRecord, route};
 use crate::topic::{CapturedTable, TopicMap};
@@ -128,13 +129,14 @@ async fn history_rows(pool: &sqlx::PgPool) -> Result<u64, sqlx::Error> {
 }
 
 /// One chunk of the file, decoded and split per table.
-#[derive(Default)]
-struct Decoded {
-    batches: BTreeMap<CapturedTable, TableBatch>,
-    records: u64,
-    skipped: u64,
+#[doc(hidden)]
+#[derive(Debug, Default, PartialEq)]
+pub struct Decoded {
+    pub batches: BTreeMap<CapturedTable, TableBatch>,
+    pub records: u64,
+    pub skipped: u64,
     /// Bytes of the file read up to the end of this chunk.
-    read: u64,
+    pub read: u64,
 }
 
 impl Decoded {
@@ -176,8 +178,8 @@ fn decode_file(file: &Path, topics: &TopicMap, tx: &tokio::sync::mpsc::Sender<De
         }
         let (first, second) = lines.split_at(lines.len() / 2);
         let (mut chunk, rest) = std::thread::scope(|scope| {
-            let rest = scope.spawn(|| decode_lines(file, topics, second));
-            (decode_lines(file, topics, first), rest.join())
+            let rest = scope.spawn(|| decode_lines(file, topics, second, Decoder::Fast));
+            (decode_lines(file, topics, first, Decoder::Fast), rest.join())
         });
         chunk.append(rest.map_err(|_| anyhow::anyhow!("a decoding thread panicked"))?);
         chunk.read = read;
@@ -187,8 +189,19 @@ fn decode_file(file: &Path, topics: &TopicMap, tx: &tokio::sync::mpsc::Sender<De
     }
 }
 
+/// How [`decode_lines`] decodes the records of captured tables.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decoder {
+    /// [`fast_decode`] first, the generic decoder for the records it declines: what a replay uses.
+    Fast,
+    /// The generic decoder only: the reference the fast path is tested and measured against.
+    Generic,
+}
+
 /// Decodes `lines` (numbered, line breaks stripped) into per-table batches, in order.
-fn decode_lines(file: &Path, topics: &TopicMap, lines: &[(u64, String)]) -> Decoded {
+#[doc(hidden)]
+pub fn decode_lines(file: &Path, topics: &TopicMap, lines: &[(u64, String)], decoder: Decoder) -> Decoded {
     let mut decoded = Decoded { records: lines.len() as u64, ..Decoded::default() };
     for (line_no, line) in lines {
         match serde_json::from_str::<KcatRecord>(line) {
@@ -203,28 +216,33 @@ fn decode_lines(file: &Path, topics: &TopicMap, lines: &[(u64, String)]) -> Deco
                 };
                 decoded.batches.entry(CapturedTable::Books).or_default().failures.push(failure);
             }
-            Ok(record) => match topics.table(&record.topic) {
+            Ok(KcatRecord { topic, partition, offset, key, payload }) => match topics.table(&topic) {
                 Err(_) => decoded.skipped += 1,
                 Ok(table) => {
                     let batch = decoded.batches.entry(table).or_default();
-                    let event = ChangeEvent::from_kafka(
-                        &record.topic,
-                        record.key.as_deref().map(str::as_bytes),
-                        record.payload.as_deref().map(str::as_bytes),
-                    );
-                    // Built only if the record is stored as a parse failure.
-                    let raw = || RawRecord {
-                        source: record.topic.clone(),
-                        position: format!("{}/{}/{}", record.topic, record.partition, record.offset),
-                        key: record.key,
-                        payload: record.payload,
+                    let fast = match decoder {
+                        Decoder::Fast => fast_decode::table_change(&topic, table, key.as_deref(), payload.as_deref()),
+                        Decoder::Generic => None,
                     };
-                    route(batch, table, event, raw);
-                    batch.offsets.push(Offset {
-                        source: record.topic,
-                        partition: record.partition,
-                        position: record.offset + 1,
-                    });
+                    match fast {
+                        Some(change) => batch.changes.push(change),
+                        None => {
+                            let event = ChangeEvent::from_kafka(
+                                &topic,
+                                key.as_deref().map(str::as_bytes),
+                                payload.as_deref().map(str::as_bytes),
+                            );
+                            // Built only if the record is stored as a parse failure.
+                            let raw = || RawRecord {
+                                source: topic.clone(),
+                                position: format!("{topic}/{partition}/{offset}"),
+                                key,
+                                payload,
+                            };
+                            route(batch, table, event, raw);
+                        }
+                    }
+                    batch.offsets.push(Offset { source: topic, partition, position: offset + 1 });
                 }
             },
         }

@@ -41,7 +41,7 @@ pub struct ParseFailure {
 }
 
 /// Everything one table stream commits at once.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TableBatch {
     /// A fresh snapshot: forget everything this table held (rows, delete markers, the offsets being written).
     pub reset: bool,
