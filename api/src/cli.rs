@@ -282,7 +282,7 @@ async fn run_serve(args: &ServeArgs, urls: DatabaseUrls, embedded: bool) -> anyh
             SourceConfig::embedded(urls.ecom.clone(), urls.inventory.clone()),
         );
         let materializer = Materializer::start(config).await.context("starting the analytics materializer")?;
-        state.materializer = Some(materializer.status());
+        state.set_materializer(materializer.status());
         Some(materializer)
     } else {
         None

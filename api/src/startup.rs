@@ -33,9 +33,22 @@ use crate::issuer::DevIssuer;
 use crate::ratelimit::{self, RateLimiter};
 use crate::{admin, analytics, ops, shop, spa, stock};
 
-/// What handlers share. Cheap to clone: every field is a handle.
+/// What handlers share, behind one `Arc`: axum clones the state for every request (and every middleware that
+/// takes it), and one reference count is cheaper than a dozen handles, two of them owning heap data.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The handles inside [`AppState`].
+#[derive(Clone)]
+pub struct Shared {
     pub catalog: CatalogRepo,
     pub stock: StockRepo,
     pub orders: OrderRepo,
@@ -82,7 +95,7 @@ impl AppState {
         let commerce = Commerce::start(databases.ecom.clone(), databases.inventory.clone(), config.commerce)
             .await
             .map_err(|e| anyhow::anyhow!("starting the shop's actors: {e}"))?;
-        let state = Self {
+        let state = Self(Arc::new(Shared {
             catalog: CatalogRepo::new(databases.ecom.clone()),
             stock: StockRepo::new(databases.inventory.clone()),
             orders: OrderRepo::new(databases.ecom.clone()),
@@ -96,10 +109,15 @@ impl AppState {
             materializer: None,
             databases,
             web_dir: config.web_dir,
-        };
+        }));
         let listener = PgListener::connect(&config.ecom_url).await.context("listening for catalog changes")?;
         let follower = tokio::spawn(state.cache.clone().follow_changes(listener));
         Ok((state, BackgroundTasks(vec![follower])))
+    }
+
+    /// Makes readiness include the in-process materializer's health.
+    pub fn set_materializer(&mut self, status: StatusHandle) {
+        Arc::make_mut(&mut self.0).materializer = Some(status);
     }
 }
 
