@@ -110,9 +110,21 @@ impl Actor for CartSession {
                 let _ = reply.send(result);
             }
             CartMsg::Checkout { idempotency_key, reply } => {
+                let key = idempotency_key.as_deref();
                 // Boxed: the saga's future is large, and an actor's task is as big as the biggest future it awaits
                 // inline — paid by every idle shopper's actor.
-                let result = Box::pin(checkout::run(&state.deps, &state.user, idempotency_key.as_deref())).await;
+                let mut result = Box::pin(checkout::run(&state.deps, &state.user, key, &state.lines)).await;
+                // The copy in memory may miss what another replica did to this cart (or an empty copy may be out
+                // of date): start over once from the cart as the database holds it.
+                if matches!(result, Err(CommerceError::CartChanged | CommerceError::EmptyCart)) {
+                    result = match Box::pin(state.deps.carts.lines(&state.user)).await {
+                        Ok(lines) => {
+                            state.lines = lines;
+                            Box::pin(checkout::run(&state.deps, &state.user, key, &state.lines)).await
+                        }
+                        Err(err) => Err(err.into()),
+                    };
+                }
                 match &result {
                     // The order's transaction removed exactly the lines it bought.
                     Ok(CheckoutOutcome::Created(order)) => {

@@ -3,7 +3,9 @@
 //! 1. Reserve every line through its book's Reservation actor, all lines at once — all or nothing: when a line cannot be held, what
 //!    was held is released and the answer names every short book.
 //! 2. One ecom transaction writes the order (its id is the saga's id, also on every reservation), its lines at
-//!    today's prices, the `order.created` outbox event, and removes the bought cart lines.
+//!    today's prices, the `order.created` outbox event, and removes the bought cart lines — provided the cart in
+//!    the database still holds exactly the lines the saga started from (the actor's copy in memory, which saves
+//!    reading them back; another replica may have changed the cart meanwhile, see [`CommerceError::CartChanged`]).
 //! 3. Confirm the reservations: `quantity` and `reserved` fall together, once per reservation.
 //!
 //! A crash between steps leaves HELD reservations; the sweeper confirms them when the order exists and releases
@@ -11,6 +13,7 @@
 
 use std::collections::HashMap;
 
+use bookstore_entities::repo::cart::CartLine;
 use bookstore_entities::repo::order::{NewOrder, OrderRecord, PlaceError};
 use chrono::Utc;
 use futures::future::join_all;
@@ -35,14 +38,19 @@ pub struct Shortage {
     pub available: i32,
 }
 
-pub(crate) async fn run(deps: &Deps, user: &str, key: Option<&str>) -> Result<CheckoutOutcome, CommerceError> {
+/// Checks out `cart`, the shopper's cart as the CartSession actor holds it.
+pub(crate) async fn run(
+    deps: &Deps,
+    user: &str,
+    key: Option<&str>,
+    cart: &[CartLine],
+) -> Result<CheckoutOutcome, CommerceError> {
     if let Some(key) = key
         && let Some(order) = deps.orders.find_by_key(user, key).await?
     {
         return Ok(CheckoutOutcome::Replayed(order));
     }
-    let mut lines: Vec<(Uuid, i32)> =
-        deps.carts.lines(user).await?.into_iter().map(|line| (line.book_id, line.quantity)).collect();
+    let mut lines: Vec<(Uuid, i32)> = cart.iter().map(|line| (line.book_id, line.quantity)).collect();
     if lines.is_empty() {
         return Err(CommerceError::EmptyCart);
     }
@@ -93,6 +101,10 @@ pub(crate) async fn run(deps: &Deps, user: &str, key: Option<&str>) -> Result<Ch
         Err(PlaceError::MissingBooks(ids)) => {
             release(deps, checkout_id, &held).await;
             return Err(CommerceError::BooksGone(ids));
+        }
+        Err(PlaceError::CartChanged) => {
+            release(deps, checkout_id, &held).await;
+            return Err(CommerceError::CartChanged);
         }
         // The commit may or may not have happened: leave the reservations to the sweeper, which checks.
         Err(PlaceError::Db(err)) => return Err(err.into()),

@@ -19,6 +19,9 @@ pub enum CommerceError {
     NoSuchItem,
     #[error("books no longer in the catalog: {0:?}")]
     BooksGone(Vec<Uuid>),
+    /// The cart was changed elsewhere (another replica) while a checkout of it ran; nothing was ordered.
+    #[error("the cart changed during checkout")]
+    CartChanged,
     #[error("{0}")]
     Unavailable(String),
     #[error("{0}")]

@@ -193,6 +193,10 @@ impl From<CommerceError> for ApiError {
                 ApiError::invalid_param("quantity", "would make the line hold more than 99 copies")
             }
             CommerceError::NoSuchItem => ApiError::not_found("There is no such item in your cart."),
+            CommerceError::CartChanged => ApiError::Conflict(
+                "Your cart changed while it was being checked out; nothing was ordered. Please review it and try again."
+                    .to_owned(),
+            ),
             CommerceError::BooksGone(ids) => ApiError::Conflict(format!(
                 "Some books in the cart are no longer sold ({}); remove them and try again.",
                 ids.iter().map(Uuid::to_string).collect::<Vec<_>>().join(", ")

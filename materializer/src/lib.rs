@@ -33,6 +33,7 @@ pub mod fast_decode;
 mod fields;
 pub mod materializer;
 pub mod numeric;
+pub mod pool;
 pub mod position;
 pub mod reconcile;
 pub mod replay;

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use ractor::{Actor, ActorRef};
-use sea_orm::sqlx::postgres::PgPoolOptions;
 use tokio::task::JoinHandle;
 
 use crate::actors::{Child, Context, RestartPolicy, Supervisor, SupervisorMsg, TreeSettings};
@@ -94,8 +93,7 @@ pub struct Materializer {
 impl Materializer {
     /// Connects to analytics and starts the actor tree; sources connect (and retry) in the background.
     pub async fn start(config: MaterializerConfig) -> anyhow::Result<Self> {
-        let pool = PgPoolOptions::new()
-            .max_connections(8)
+        let pool = crate::pool::options(8)
             .connect(&config.analytics_url)
             .await
             .context("connecting to the analytics database")?;

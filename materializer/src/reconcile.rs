@@ -3,7 +3,6 @@
 //! still in flight shows as drift; run it when writes are quiet (or twice).
 
 use rust_decimal::Decimal;
-use sea_orm::sqlx::postgres::PgPoolOptions;
 use sea_orm::sqlx::{self, PgPool, Row as _};
 use serde::Serialize;
 
@@ -66,7 +65,7 @@ async fn count_and_sum(pool: &PgPool, sql: &'static str) -> Result<(i64, Decimal
 }
 
 async fn connect(url: &str) -> Result<PgPool, sqlx::Error> {
-    PgPoolOptions::new().max_connections(1).connect(url).await
+    crate::pool::options(1).connect(url).await
 }
 
 /// Compares every captured table and logs the result in `cdc_reconciliation_log`.

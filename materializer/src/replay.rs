@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use sea_orm::sqlx::{self, postgres::PgPoolOptions};
+use sea_orm::sqlx;
 use serde::{Deserialize, Serialize};
 use std::io::BufRead as _;
 
@@ -64,7 +64,7 @@ pub async fn replay(
 ) -> anyhow::Result<ReplaySummary> {
     let total = tokio::fs::metadata(file).await?.len();
     // One connection per captured table at most: a chunk's tables are written side by side.
-    let pool = PgPoolOptions::new().max_connections(CapturedTable::ALL.len() as u32).connect(analytics_url).await?;
+    let pool = crate::pool::options(CapturedTable::ALL.len() as u32).connect(analytics_url).await?;
     let defer = records_estimate(file, total)? >= history_rows(&pool).await?;
     let sink = if defer {
         crate::views::defer_summaries(&pool).await?;

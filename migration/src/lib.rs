@@ -35,8 +35,11 @@ macro_rules! sql_migrations {
 }
 
 /// The ecom database: catalog, carts, orders and the order outbox.
-pub const ECOM: &[SqlMigration] =
-    sql_migrations!("ecom": "m20261127_000001_catalog_and_orders", "m20261127_000002_seed_books");
+pub const ECOM: &[SqlMigration] = sql_migrations!(
+    "ecom": "m20261127_000001_catalog_and_orders",
+    "m20261127_000002_seed_books",
+    "m20261127_000003_idempotency_key_partial_index"
+);
 /// The inventory database: stock levels and reservations.
 pub const INVENTORY: &[SqlMigration] = sql_migrations!("inventory":
     "m20261127_000001_inventory",

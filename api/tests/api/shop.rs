@@ -136,6 +136,46 @@ async fn an_order_keeps_the_price_paid() {
     assert_eq!(again["total"], 44.99);
 }
 
+/// Another replica changed the cart in the database after this process's CartSession read it: the checkout
+/// orders what the database holds, never the stale copy in memory.
+#[tokio::test]
+async fn a_cart_changed_by_another_replica_is_what_gets_ordered() {
+    let app = spawn_app().await;
+    let ann = app.shopper("ann");
+    ann.add_seed(2, 1).await;
+    assert_eq!(ann.get("/ecom/cart").await.json::<Value>().await.unwrap().as_array().unwrap().len(), 1);
+    exec(&app.ecom, "UPDATE cart_items SET quantity = 3 WHERE user_id = 'ann'").await;
+    exec(
+        &app.ecom,
+        &format!("INSERT INTO cart_items (user_id, book_id, quantity) VALUES ('ann', '{}', 1)", seed_id(8)),
+    )
+    .await;
+    let response = ann.checkout(None).await;
+    assert_eq!(response.status(), 201);
+    let order: Value = response.json().await.unwrap();
+    assert_eq!(order["total"], 189.96); // 3 × 39.99 + 69.99
+    let mut lines: Vec<(String, i64)> = order["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["bookId"].as_str().unwrap().to_owned(), i["quantity"].as_i64().unwrap()))
+        .collect();
+    lines.sort();
+    assert_eq!(lines, [(seed_id(2), 3), (seed_id(8), 1)]);
+    assert_eq!(app.ecom_value("SELECT count(*) FROM cart_items").await, 0);
+    assert_eq!(app.ecom_value("SELECT count(*) FROM orders").await, 1);
+    let stock: Value = app.get_json(&format!("/inven/stock/{}", seed_id(2))).await.1;
+    assert_eq!((stock["quantity"].as_i64(), stock["reserved"].as_i64()), (Some(47), Some(0)));
+    assert_eq!(app.inventory_value("SELECT count(*) FROM reservations WHERE status = 'HELD'").await, 0);
+
+    // A cart emptied elsewhere is empty here too.
+    ann.add_seed(5, 1).await;
+    exec(&app.ecom, "DELETE FROM cart_items WHERE user_id = 'ann'").await;
+    assert_problem(ann.checkout(None).await, 422).await;
+    assert_eq!(app.ecom_value("SELECT count(*) FROM orders").await, 1);
+    assert_eq!(app.inventory_value("SELECT sum(reserved) FROM inventory").await, 0);
+}
+
 #[tokio::test]
 async fn an_empty_cart_cannot_check_out() {
     let app = spawn_app().await;

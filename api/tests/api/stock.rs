@@ -86,6 +86,28 @@ async fn a_batch_grants_what_fits_in_order_and_settles_each_reservation_once() {
     assert_eq!(app.inventory_value(&level).await, 1_000, "quantity 1, reserved 0");
 }
 
+/// Lines that are not exactly the shopper's cart in the database (an extra line, another quantity, a missing
+/// line) are refused without writing anything: the order statement checks the cart it is given.
+#[tokio::test]
+async fn an_order_for_lines_the_cart_does_not_hold_writes_nothing() {
+    use bookstore_entities::repo::order::{NewOrder, OrderRepo, PlaceError};
+
+    let app = spawn_app().await;
+    let repo = OrderRepo::new(app.ecom.clone());
+    let (one, two): (uuid::Uuid, uuid::Uuid) = (seed_id(1).parse().unwrap(), seed_id(2).parse().unwrap());
+    exec(&app.ecom, &format!("INSERT INTO cart_items (user_id, book_id, quantity) VALUES ('ann', '{one}', 2)")).await;
+    for lines in [vec![(one, 1)], vec![(one, 2), (two, 1)], vec![(two, 2)]] {
+        let order = NewOrder { id: uuid::Uuid::new_v4(), user_id: "ann", idempotency_key: None, lines: &lines };
+        assert!(matches!(repo.place(&order).await, Err(PlaceError::CartChanged)), "{lines:?}");
+    }
+    assert_eq!(app.ecom_value("SELECT count(*) FROM orders").await, 0);
+    assert_eq!(app.ecom_value("SELECT count(*) FROM outbox").await, 0);
+    assert_eq!(app.ecom_value("SELECT sum(quantity) FROM cart_items").await, 2, "the cart is untouched");
+    let lines = [(one, 2)];
+    let order = NewOrder { id: uuid::Uuid::new_v4(), user_id: "ann", idempotency_key: None, lines: &lines };
+    assert_eq!(repo.place(&order).await.unwrap().items.len(), 1, "the exact cart is ordered");
+}
+
 /// A book deleted between reading the cart and placing the order: nothing is written, and the answer names it.
 #[tokio::test]
 async fn an_order_naming_a_vanished_book_writes_nothing() {

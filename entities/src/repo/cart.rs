@@ -29,6 +29,12 @@ pub enum AddError {
 
 const COLUMNS: &str = "id, book_id, quantity, created_at";
 
+/// A row source that turns off waiting for the WAL flush for the statement's own (implicit) transaction: a cart
+/// change is acknowledged once PostgreSQL has it in memory, not on disk. A database crash may forget the last
+/// fraction of a second of cart changes — never an order, whose commit flushes everything before it — and every
+/// cart write saves a disk flush wait (ADR 010). `set_config(…, true)` lasts until the end of the transaction.
+const ASYNC_COMMIT: &str = "set_config('synchronous_commit', 'off', true)";
+
 #[derive(Clone, Debug)]
 pub struct CartRepo {
     db: DatabaseConnection,
@@ -49,7 +55,7 @@ impl CartRepo {
     /// Adds copies of a book: a new line, or more copies on the existing line (one atomic statement).
     pub async fn add(&self, user: &str, book_id: Uuid, quantity: Quantity) -> Result<CartLine, AddError> {
         let sql = format!(
-            "INSERT INTO cart_items (user_id, book_id, quantity) VALUES ($1, $2, $3)
+            "INSERT INTO cart_items (user_id, book_id, quantity) SELECT $1, $2, $3 FROM {ASYNC_COMMIT}
              ON CONFLICT (user_id, book_id) DO UPDATE SET quantity = cart_items.quantity + EXCLUDED.quantity
              RETURNING {COLUMNS}"
         );
@@ -71,7 +77,9 @@ impl CartRepo {
 
     /// Sets a line's quantity; `None` when the user has no such line.
     pub async fn set(&self, user: &str, item_id: Uuid, quantity: Quantity) -> Result<Option<CartLine>, DbErr> {
-        let sql = format!("UPDATE cart_items SET quantity = $3 WHERE id = $1 AND user_id = $2 RETURNING {COLUMNS}");
+        let sql = format!(
+            "UPDATE cart_items SET quantity = $3 FROM {ASYNC_COMMIT} WHERE id = $1 AND user_id = $2 RETURNING {COLUMNS}"
+        );
         let statement = Statement::from_sql_and_values(
             DbBackend::Postgres,
             sql,
@@ -85,7 +93,7 @@ impl CartRepo {
         use sea_orm::ConnectionTrait;
         let statement = Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "DELETE FROM cart_items WHERE id = $1 AND user_id = $2",
+            format!("DELETE FROM cart_items USING {ASYNC_COMMIT} WHERE id = $1 AND user_id = $2"),
             [item_id.into(), user.into()],
         );
         Ok(self.db.execute_raw(statement).await?.rows_affected() == 1)

@@ -74,6 +74,9 @@ pub enum PlaceError {
     DuplicateKey,
     #[error("books no longer in the catalog: {0:?}")]
     MissingBooks(Vec<Uuid>),
+    /// The cart in the database no longer holds exactly the lines asked for (changed through another replica).
+    #[error("the cart changed")]
+    CartChanged,
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -95,21 +98,28 @@ impl OrderRepo {
     }
 
     /// Places the order in one statement (one round trip, one commit): today's prices are read with the books
-    /// locked against deletion, and only when every book is still there are the order, its lines, the
-    /// `order.created` outbox event written and the bought cart lines removed. The answer needs nothing more.
+    /// locked against deletion, and only when every book is still there and the shopper's cart holds exactly the
+    /// lines asked for are the order, its lines, the `order.created` outbox event written and the cart lines
+    /// removed. The caller may take the lines from memory (the CartSession actor's copy): a cart changed
+    /// elsewhere is caught here, never ordered. The answer needs nothing more.
     pub async fn place(&self, order: &NewOrder<'_>) -> Result<OrderRecord, PlaceError> {
         let list = |f: &dyn Fn(&(Uuid, i32)) -> String| order.lines.iter().map(f).collect::<Vec<_>>().join(",");
         let rows = PlacedRow::find_by_statement(statement(
             "WITH wanted AS (
                  SELECT * FROM unnest(string_to_array($4, ',')::uuid[], string_to_array($5, ',')::int[])
                      AS w(book_id, quantity)),
+             cart AS (
+                 -- As many cart lines as wanted lines, each equal to one of them.
+                 SELECT count(*) = (SELECT count(*) FROM wanted) AND count(w.book_id) = count(*) AS matches
+                 FROM cart_items c LEFT JOIN wanted w USING (book_id, quantity)
+                 WHERE c.user_id = $2),
              priced AS (
                  SELECT w.book_id, w.quantity, b.title, b.price
                  FROM wanted w JOIN books b ON b.id = w.book_id
                  FOR KEY SHARE OF b),
              complete AS (
                  SELECT sum(price * quantity) AS total FROM priced
-                 HAVING count(*) = (SELECT count(*) FROM wanted)),
+                 HAVING count(*) = (SELECT count(*) FROM wanted) AND (SELECT matches FROM cart)),
              placed AS (
                  INSERT INTO orders (id, user_id, total, status, idempotency_key)
                  SELECT $1, $2, total, 'CONFIRMED', $3 FROM complete
@@ -147,9 +157,11 @@ impl OrderRepo {
         };
         let placed = rows.first().and_then(|row| Some((row.total?, row.created_at?)));
         let Some((total, created_at)) = placed else {
+            // Either a book is gone from the catalog (named, also when its cart line went with it) or the cart
+            // no longer holds exactly these lines.
             let found: Vec<Uuid> = rows.iter().map(|row| row.book_id).collect();
-            let missing = order.lines.iter().map(|(id, _)| *id).filter(|id| !found.contains(id)).collect();
-            return Err(PlaceError::MissingBooks(missing));
+            let missing: Vec<Uuid> = order.lines.iter().map(|(id, _)| *id).filter(|id| !found.contains(id)).collect();
+            return Err(if missing.is_empty() { PlaceError::CartChanged } else { PlaceError::MissingBooks(missing) });
         };
         let mut items: Vec<OrderLine> = rows
             .into_iter()

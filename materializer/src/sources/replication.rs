@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig, ReplicationEvent};
-use sea_orm::sqlx::postgres::PgPoolOptions;
 use sea_orm::sqlx::{self, PgPool, Row as _};
 use tokio::time::{Instant, timeout};
 
@@ -314,7 +313,7 @@ impl ChangeSource for ReplicationSource {
         let pool = match &self.pool {
             Some(pool) => pool.clone(),
             None => {
-                let pool = PgPoolOptions::new().max_connections(2).connect(&self.settings.url).await?;
+                let pool = crate::pool::options(2).connect(&self.settings.url).await?;
                 self.pool = Some(pool.clone());
                 pool
             }
