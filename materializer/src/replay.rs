@@ -68,7 +68,7 @@ pub async fn replay(
     let defer = records_estimate(file, total)? >= history_rows(&pool).await?;
     let sink = if defer {
         crate::views::defer_summaries(&pool).await?;
-        Sink::new(pool.clone()).deferring_summaries()
+        Sink::new(pool.clone()).deferring_summaries().bulk_loading().await?
     } else {
         Sink::new(pool.clone())
     };

@@ -10,6 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -227,19 +228,51 @@ fn upsert_sql(table: CapturedTable) -> (String, String) {
 #[derive(Clone)]
 pub struct Sink {
     pool: PgPool,
-    /// A bulk load's sink: its transactions ask the summary triggers to skip their deltas (honoured only while
-    /// the summaries are marked stale; ADR 006, "Bulk loads").
+    /// A bulk load's sink: its transactions ask the summary triggers to skip their deltas, or switch them off
+    /// when the role may (honoured only while the summaries are marked stale; ADR 006, "Bulk loads").
     defer_summaries: bool,
+    /// A bulk load's tables that held no rows and no delete markers when it began: a key it upserts there is new
+    /// unless the load itself wrote it before, so `COPY` goes without probing first. If it did write it before,
+    /// `COPY` fails on the primary key, the batch is applied again the ordinary way, and the table probes from
+    /// then on; a delete also ends it (markers exist from then on).
+    blank: Arc<Mutex<HashSet<CapturedTable>>>,
 }
 
 impl Sink {
     pub fn new(pool: PgPool) -> Self {
-        Sink { pool, defer_summaries: false }
+        Sink { pool, defer_summaries: false, blank: Arc::default() }
     }
 
     /// The same sink for a bulk load that marked the summaries stale and rebuilds them at its end.
     pub fn deferring_summaries(self) -> Self {
         Sink { defer_summaries: true, ..self }
+    }
+
+    /// The same sink for a bulk load: it notes which tables are blank (no rows, no delete markers) now, and
+    /// writes new keys there without probing for them (see [`Sink::blank`]).
+    pub async fn bulk_loading(self) -> Result<Self, sqlx::Error> {
+        let mut blank = HashSet::new();
+        for table in CapturedTable::ALL {
+            let (name, _) = target(table);
+            let empty: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT NOT EXISTS (SELECT 1 FROM {name}) \
+                 AND NOT EXISTS (SELECT 1 FROM cdc_deleted_keys WHERE table_name = '{name}')"
+            )))
+            .fetch_one(&self.pool)
+            .await?;
+            if empty {
+                blank.insert(table);
+            }
+        }
+        Ok(Sink { blank: Arc::new(Mutex::new(blank)), ..self })
+    }
+
+    fn is_blank(&self, table: CapturedTable) -> bool {
+        self.blank.lock().expect("blank tables").contains(&table)
+    }
+
+    fn no_longer_blank(&self, table: CapturedTable) {
+        self.blank.lock().expect("blank tables").remove(&table);
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -254,7 +287,8 @@ impl Sink {
     pub async fn apply(&self, table: CapturedTable, batch: &TableBatch) -> Result<Applied, sqlx::Error> {
         match self.apply_once(table, batch, true).await {
             Err(sqlx::Error::Database(err)) if err.is_unique_violation() => {
-                tracing::info!(table = table.table_name(), "a new key was written meanwhile; applying without COPY");
+                tracing::info!(table = table.table_name(), "a new key was written before; applying without COPY");
+                self.no_longer_blank(table);
                 self.apply_once(table, batch, false).await
             }
             result => result,
@@ -265,7 +299,12 @@ impl Sink {
         let (name, _) = target(table);
         let mut tx = self.pool.begin().await?;
         if self.defer_summaries {
-            sqlx::query("SET LOCAL bookstore.defer_summaries = on").execute(&mut *tx).await?;
+            // The summary triggers skip (or are switched off, when the role may), and the commit does not wait
+            // for its WAL flush: a crash loses at most the last batches together with their offsets, and running
+            // the load again applies them again (ADR 006, "Bulk loads").
+            sqlx::query("SELECT agg_bulk_begin(), set_config('synchronous_commit', 'off', true)")
+                .execute(&mut *tx)
+                .await?;
         }
         let mut applied = Applied::default();
         if batch.reset {
@@ -288,7 +327,8 @@ impl Sink {
                     pending.push(keyed);
                 }
                 TableChange::Truncate { position } => {
-                    flush(&mut tx, table, &pending, copy, &mut applied).await?;
+                    let probe = applied.deletes > 0 || !self.is_blank(table);
+                    flush(&mut tx, table, &pending, copy, probe, &mut applied).await?;
                     pending.clear();
                     sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {name} WHERE source_lsn < $1")))
                         .bind(position)
@@ -299,7 +339,11 @@ impl Sink {
                 TableChange::Ignored => {}
             }
         }
-        flush(&mut tx, table, &pending, copy, &mut applied).await?;
+        let probe = applied.deletes > 0 || !self.is_blank(table);
+        flush(&mut tx, table, &pending, copy, probe, &mut applied).await?;
+        if applied.deletes > 0 {
+            self.no_longer_blank(table);
+        }
         write_failures(&mut tx, &batch.failures).await?;
         applied.failures = batch.failures.len() as u64;
         write_offsets(&mut tx, &batch.offsets).await?;
@@ -338,12 +382,13 @@ type Tx<'c> = sqlx::Transaction<'c, Postgres>;
 const COPY_FROM: usize = 32;
 
 /// Applies the newest change per key among `pending`: deletes (with their markers), then upserts (new keys with
-/// `COPY` if `copy` allows it and there are enough).
+/// `COPY` if `copy` allows it and there are enough). Without `probe`, every upsert is taken for a new key.
 async fn flush(
     tx: &mut Tx<'_>,
     table: CapturedTable,
     pending: &[&KeyedChange],
     copy: bool,
+    probe: bool,
     applied: &mut Applied,
 ) -> Result<(), sqlx::Error> {
     if pending.is_empty() {
@@ -405,7 +450,7 @@ async fn flush(
     }
     if copy && upserts.len() >= COPY_FROM {
         // Keys with neither a row nor a delete marker can only be inserted: COPY them, the rest goes on below.
-        let known = known_keys(tx, table, &upserts).await?;
+        let known = if probe { known_keys(tx, table, &upserts).await? } else { HashSet::new() };
         let fresh: Vec<(&KeyedChange, &TableRow)> =
             upserts.iter().copied().filter(|(change, _)| !known.contains(&change.key)).collect();
         if !fresh.is_empty() {

@@ -1,6 +1,8 @@
 //! The sink's bulk path: a batch's keys the table has never seen go in with `COPY` (text escaping, unavailable
 //! values, delete markers and existing rows honoured), and a key another writer inserts while the batch is on its
-//! way makes the sink apply the batch again without `COPY`, with the usual per-key ordering.
+//! way makes the sink apply the batch again without `COPY`, with the usual per-key ordering. A bulk load into
+//! blank tables copies without probing and still honours a key it meets again; its transactions switch the
+//! summary triggers off only while the summaries are marked stale, and a rebuild waits for them.
 
 mod common;
 
@@ -31,7 +33,7 @@ fn book(n: u32, title: Option<&str>, lsn: i64) -> TableChange {
             genre: None,
             isbn: Some(format!("isbn-{n}")),
             published_year: n.is_multiple_of(2).then_some(2000 + n as i32),
-            created_at: Some(Utc.with_ymd_and_hms(2026, 11, 27, 10, 0, n).unwrap()),
+            created_at: Some(Utc.with_ymd_and_hms(2026, 11, 27, 10, 0, n % 60).unwrap()),
         })),
     })
 }
@@ -139,5 +141,102 @@ async fn a_key_written_meanwhile_makes_the_batch_go_again_without_copy() {
         [r#"{"source_lsn":50,"title":"naïve — ünïcödé"}"#],
         "the newer change wins"
     );
+    dbs.drop().await;
+}
+
+fn delete(n: u32, lsn: i64) -> TableChange {
+    TableChange::Keyed(KeyedChange { key: key(n), position: lsn, commit_time: None, kind: ChangeKind::Delete })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_load_into_blank_tables_honours_keys_it_meets_again() {
+    let dbs = TestDbs::new().await;
+    let analytics = pool(&dbs.analytics).await;
+    let title = |n: u32| {
+        let analytics = analytics.clone();
+        async move {
+            json_rows(&analytics, &format!("SELECT title, source_lsn FROM dim_books WHERE book_id = '{}'", key(n)))
+                .await
+        }
+    };
+
+    // Book 3 again (newer) among new books: the blind COPY fails on it, the batch goes again the ordinary way.
+    let sink = Sink::new(analytics.clone()).deferring_summaries().bulk_loading().await.unwrap();
+    sink.apply(CapturedTable::Books, &batch(50)).await.unwrap();
+    let mut again =
+        TableBatch { changes: (41..=80).map(|n| book(n, Some("new"), 60)).collect(), ..TableBatch::default() };
+    again.changes.push(book(3, Some("updated"), 60));
+    again.changes.push(book(4, Some("stale"), 40));
+    assert_eq!(sink.apply(CapturedTable::Books, &again).await.unwrap().upserts, 42);
+    assert_eq!(scalar_i64(&analytics, "SELECT count(*) FROM dim_books").await, 80);
+    assert_eq!(title(3).await, [r#"{"source_lsn":60,"title":"updated"}"#]);
+    assert_eq!(title(4).await, [r#"{"source_lsn":50,"title":"\\N"}"#], "the newer row stays");
+
+    // After a delete the load probes again: a deleted key's older create stays deleted, a newer one comes back.
+    exec(&analytics, "DELETE FROM dim_books").await;
+    let sink = Sink::new(analytics.clone()).deferring_summaries().bulk_loading().await.unwrap();
+    sink.apply(CapturedTable::Books, &batch(50)).await.unwrap();
+    let deleting = TableBatch { changes: vec![delete(5, 70), delete(6, 70)], ..TableBatch::default() };
+    sink.apply(CapturedTable::Books, &deleting).await.unwrap();
+    let mut late =
+        TableBatch { changes: (81..=120).map(|n| book(n, Some("late"), 80)).collect(), ..TableBatch::default() };
+    late.changes.push(book(5, Some("older than its delete"), 65));
+    late.changes.push(book(6, Some("newer than its delete"), 75));
+    sink.apply(CapturedTable::Books, &late).await.unwrap();
+    assert_eq!(scalar_i64(&analytics, "SELECT count(*) FROM dim_books").await, 79);
+    assert_eq!(title(5).await, Vec::<String>::new(), "book 5 stays deleted");
+    assert_eq!(title(6).await, [r#"{"source_lsn":75,"title":"newer than its delete"}"#]);
+    dbs.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_loads_skip_the_triggers_only_while_stale_and_a_rebuild_waits_for_them() {
+    let dbs = TestDbs::new().await;
+    let analytics = pool(&dbs.analytics).await;
+    let order = |n: u32| {
+        format!(
+            "INSERT INTO fact_orders (order_id, user_id, total, status, created_at) \
+             VALUES ('00000002-0000-0000-0000-{n:012}', 'u', 10, 'CONFIRMED', '2026-11-27T10:00:00Z')"
+        )
+    };
+    let counted = "SELECT coalesce(sum(order_count), 0)::int8 FROM agg_orders_by_status";
+
+    // Marked stale: a bulk transaction switches the triggers off; the summaries do not move until a rebuild,
+    // which waits for the load in flight and then counts its row.
+    exec(&analytics, "SELECT agg_defer()").await;
+    let mut load = analytics.begin().await.unwrap();
+    let off: bool = sea_orm::sqlx::query_scalar("SELECT agg_bulk_begin()").fetch_one(&mut *load).await.unwrap();
+    assert!(off, "the test role may set session_replication_role and the summaries are stale");
+    sea_orm::sqlx::query(sea_orm::sqlx::AssertSqlSafe(order(1))).execute(&mut *load).await.unwrap();
+    let rebuild = {
+        let analytics = analytics.clone();
+        tokio::spawn(async move { exec(&analytics, "SELECT agg_rebuild()").await })
+    };
+    let waiting = eventually(Duration::from_secs(10), || {
+        let analytics = analytics.clone();
+        async move {
+            scalar_i64(
+                &analytics,
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'advisory' AND query LIKE '%agg_rebuild%'",
+            )
+            .await
+                > 0
+        }
+    })
+    .await;
+    assert!(waiting, "the rebuild did not wait for the bulk load");
+    assert_eq!(scalar_i64(&analytics, counted).await, 0);
+    load.commit().await.unwrap();
+    rebuild.await.unwrap();
+    assert_eq!(scalar_i64(&analytics, counted).await, 1, "the rebuild counted the load's row");
+
+    // No longer stale: a bulk transaction keeps its triggers and the delta is applied.
+    let mut load = analytics.begin().await.unwrap();
+    let off: bool = sea_orm::sqlx::query_scalar("SELECT agg_bulk_begin()").fetch_one(&mut *load).await.unwrap();
+    assert!(!off);
+    sea_orm::sqlx::query(sea_orm::sqlx::AssertSqlSafe(order(2))).execute(&mut *load).await.unwrap();
+    load.commit().await.unwrap();
+    assert_eq!(scalar_i64(&analytics, counted).await, 2);
+    assert_eq!(scalar_i64(&analytics, "SELECT count(*) FROM agg_status WHERE stale_since IS NOT NULL").await, 0);
     dbs.drop().await;
 }
