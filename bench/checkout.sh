@@ -37,6 +37,18 @@ serve() {
   echo "bookstore serve did not become ready:" >&2; tail -5 "$work/serve.log" >&2; exit 1
 }
 
+# settle PSQL_ARGS...: waits (up to a minute) until every WAL sender has read the WAL written so far, so that
+# neither measured run pays for decoding what came before it (pgbench -i's tables, or the other run).
+settle() {
+  local target behind
+  target=$("$pgbin/psql" -Atq -c "SELECT pg_current_wal_lsn()" "$@")
+  for _ in $(seq 1 120); do
+    behind=$("$pgbin/psql" -Atq -c "SELECT count(*) FROM pg_stat_replication WHERE sent_lsn < '$target'" "$@")
+    [ "$behind" = 0 ] && return
+    sleep 0.5
+  done
+}
+
 # race LABEL PGBENCH_ARGS...: the shoppers against the running server, then pgbench against the same
 # PostgreSQL; prints a table row.
 race() {
@@ -47,11 +59,14 @@ race() {
   csrf=$(curl -fs -H "Authorization: Bearer $admin" "$base/csrf/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
   curl -fs -X PUT -H "Authorization: Bearer $admin" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
     -d '{"quantity": 100000000}' "$base/inven/admin/stock/$book" >/dev/null
-  # pgbench's tables are built first, and each measured run starts right after a checkpoint: neither run pays
-  # for the other's (or the set-up's) dirty pages, and a checkpoint is equally likely to fall into either.
+  # pgbench's tables are built first, and each measured run starts once the WAL senders have caught up and right
+  # after a checkpoint: neither run pays for the other's (or the set-up's) WAL decoding and dirty pages, and a
+  # checkpoint is equally likely to fall into either.
   "$pgbin/pgbench" -q -i -s 10 "$@" >/dev/null 2>&1
+  settle "$@"
   "$pgbin/psql" -q -X -c CHECKPOINT "$@"
   load=$("$bin/examples/checkout_load" "$base" "$book" "$shoppers" "$seconds" 2>&1 | tail -1)
+  settle "$@"
   "$pgbin/psql" -q -X -c CHECKPOINT "$@"
   pgb=$("$pgbin/pgbench" -c "$shoppers" -j 2 -T "$seconds" "$@" 2>/dev/null)
   pg_tps=$(echo "$pgb" | awk -F'= ' '/^tps/ {print $2}' | awk '{print $1}' | head -1)
