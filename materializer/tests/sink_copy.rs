@@ -230,6 +230,25 @@ async fn bulk_loads_skip_the_triggers_only_while_stale_and_a_rebuild_waits_for_t
     rebuild.await.unwrap();
     assert_eq!(scalar_i64(&analytics, counted).await, 1, "the rebuild counted the load's row");
 
+    // A role that may not set session_replication_role keeps its triggers (they skip their deltas, as before).
+    let role = format!("bulk_{}", std::process::id());
+    exec(&analytics, &format!("DROP ROLE IF EXISTS {role}; CREATE ROLE {role}")).await;
+    exec(&analytics, "SELECT agg_defer()").await;
+    let mut load = analytics.begin().await.unwrap();
+    sea_orm::sqlx::query(sea_orm::sqlx::AssertSqlSafe(format!("SET LOCAL ROLE {role}")))
+        .execute(&mut *load)
+        .await
+        .unwrap();
+    let off: bool = sea_orm::sqlx::query_scalar("SELECT agg_bulk_begin()").fetch_one(&mut *load).await.unwrap();
+    let replication_role: String = sea_orm::sqlx::query_scalar("SELECT current_setting('session_replication_role')")
+        .fetch_one(&mut *load)
+        .await
+        .unwrap();
+    assert_eq!((off, replication_role.as_str()), (false, "origin"));
+    load.rollback().await.unwrap();
+    exec(&analytics, &format!("DROP ROLE {role}")).await;
+    exec(&analytics, "SELECT agg_rebuild()").await;
+
     // No longer stale: a bulk transaction keeps its triggers and the delta is applied.
     let mut load = analytics.begin().await.unwrap();
     let off: bool = sea_orm::sqlx::query_scalar("SELECT agg_bulk_begin()").fetch_one(&mut *load).await.unwrap();

@@ -18,7 +18,12 @@ CREATE FUNCTION agg_bulk_lock_shared() RETURNS void LANGUAGE sql AS $$ SELECT pg
 CREATE FUNCTION agg_bulk_begin() RETURNS boolean LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM set_config('bookstore.defer_summaries', 'on', true);
-    IF NOT has_parameter_privilege('session_replication_role', 'SET') THEN
+    -- Parameter privileges exist from PostgreSQL 15; before, only a superuser may set the parameter.
+    IF current_setting('server_version_num')::int < 150000 THEN
+        IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+            RETURN false;
+        END IF;
+    ELSIF NOT has_parameter_privilege('session_replication_role', 'SET') THEN
         RETURN false;
     END IF;
     PERFORM agg_bulk_lock_shared();
