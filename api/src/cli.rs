@@ -110,6 +110,11 @@ struct MaterializeArgs {
     /// Where /healthz, /readyz and /metrics answer.
     #[arg(long, env = "BOOKSTORE_HTTP_ADDR", value_name = "BOOKSTORE_HTTP_ADDR", default_value = "127.0.0.1:8081")]
     http_addr: std::net::SocketAddr,
+    /// How long a source keeps collecting changes after the first one of a batch (milliseconds, 0–5000).
+    /// Longer means fewer analytics transactions under load and staler views.
+    #[arg(long, env = "BOOKSTORE_CDC_BATCH_LINGER_MS", value_name = "BOOKSTORE_CDC_BATCH_LINGER_MS",
+          default_value = "100", value_parser = crate::config::batch_linger)]
+    cdc_batch_linger_ms: std::time::Duration,
     #[command(flatten)]
     cdc: CdcArgs,
     #[command(flatten)]
@@ -277,10 +282,13 @@ async fn run_serve(args: &ServeArgs, urls: DatabaseUrls, embedded: bool) -> anyh
     // One process, one command: the embedded default also runs the analytics pipeline. In a cluster the
     // materializer is its own Deployment (`bookstore materialize`).
     let materializer = if embedded {
-        let config = MaterializerConfig::new(
-            urls.analytics.clone(),
-            SourceConfig::embedded(urls.ecom.clone(), urls.inventory.clone()),
-        );
+        let config = MaterializerConfig {
+            batch_linger: args.cdc_batch_linger_ms,
+            ..MaterializerConfig::new(
+                urls.analytics.clone(),
+                SourceConfig::embedded(urls.ecom.clone(), urls.inventory.clone()),
+            )
+        };
         let materializer = Materializer::start(config).await.context("starting the analytics materializer")?;
         state.set_materializer(materializer.status());
         Some(materializer)
@@ -312,9 +320,11 @@ async fn run_materialize(args: &MaterializeArgs, urls: DatabaseUrls, embedded: b
     let listener = TcpListener::bind(args.http_addr)
         .await
         .with_context(|| format!("cannot listen on BOOKSTORE_HTTP_ADDR={}", args.http_addr))?;
-    let mut materializer = Materializer::start(MaterializerConfig::new(urls.analytics.clone(), args.cdc.source(&urls)))
-        .await
-        .context("starting the materializer")?;
+    let config = MaterializerConfig {
+        batch_linger: args.cdc_batch_linger_ms,
+        ..MaterializerConfig::new(urls.analytics.clone(), args.cdc.source(&urls))
+    };
+    let mut materializer = Materializer::start(config).await.context("starting the materializer")?;
     let ops = crate::ops::materializer_router(materializer.status(), analytics.clone());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(serve(listener, ops, async {

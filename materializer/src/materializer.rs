@@ -40,12 +40,19 @@ impl SourceConfig {
     }
 }
 
+/// How long a source keeps collecting after the first change of a batch, unless configured otherwise.
+pub const DEFAULT_BATCH_LINGER: Duration = Duration::from_millis(100);
+
 #[derive(Debug, Clone)]
 pub struct MaterializerConfig {
     pub analytics_url: String,
     pub source: SourceConfig,
     /// Quiet time before the views are refreshed after a change.
     pub refresh_debounce: Duration,
+    /// How long a source keeps collecting after the first change of a batch: each batch is one analytics
+    /// transaction per table and one summary update per view row it touches, so a longer linger costs freshness
+    /// and saves work under load.
+    pub batch_linger: Duration,
     pub restart: RestartPolicy,
     /// How long a graceful shutdown may take before the tree is killed.
     pub shutdown_deadline: Duration,
@@ -57,6 +64,7 @@ impl MaterializerConfig {
             analytics_url: analytics_url.into(),
             source,
             refresh_debounce: Duration::from_millis(250),
+            batch_linger: DEFAULT_BATCH_LINGER,
             restart: RestartPolicy::default(),
             shutdown_deadline: Duration::from_secs(10),
         }
@@ -67,15 +75,16 @@ impl MaterializerConfig {
         children.push(Child::Refresher);
         match &self.source {
             SourceConfig::Embedded { ecom_url, inventory_url, slot_prefix } => {
-                children.push(Child::Replication(ReplicationSettings::ecom(ecom_url, format!("{slot_prefix}_ecom"))));
-                children.push(Child::Replication(ReplicationSettings::inventory(
-                    inventory_url,
-                    format!("{slot_prefix}_inventory"),
-                )));
+                let ecom = ReplicationSettings::ecom(ecom_url, format!("{slot_prefix}_ecom"));
+                let inventory = ReplicationSettings::inventory(inventory_url, format!("{slot_prefix}_inventory"));
+                for settings in [ecom, inventory] {
+                    children.push(Child::Replication(ReplicationSettings { linger: self.batch_linger, ..settings }));
+                }
             }
             SourceConfig::Kafka { bootstrap_servers, ecom_prefix, inventory_prefix, group } => {
                 let topics = TopicMap::new(ecom_prefix, inventory_prefix);
-                children.push(Child::Kafka(KafkaSettings::new(bootstrap_servers, group, topics)));
+                let settings = KafkaSettings::new(bootstrap_servers, group, topics);
+                children.push(Child::Kafka(KafkaSettings { linger: self.batch_linger, ..settings }));
             }
         }
         children

@@ -53,6 +53,8 @@ fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
         ("BOOKSTORE_HTTP_ADDR", "localhost"),
         ("BOOKSTORE_LOG_FORMAT", "xml"),
         ("ECOM_DATABASE_URL", "mysql://x"),
+        ("BOOKSTORE_CDC_BATCH_LINGER_MS", "5001"),
+        ("BOOKSTORE_CDC_BATCH_LINGER_MS", "-1"),
     ] {
         let output = run_with_deadline(bookstore(&["serve"], &[(var, value)]), Duration::from_secs(60));
         assert!(!output.status.success(), "{var}={value} was accepted");

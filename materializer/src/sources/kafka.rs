@@ -28,6 +28,8 @@ pub struct KafkaSettings {
     pub group_id: String,
     pub topics: TopicMap,
     pub max_batch: usize,
+    /// How long to keep collecting after the first message of a batch.
+    pub linger: Duration,
     /// Extra librdkafka properties (security settings, timeouts).
     pub properties: Vec<(String, String)>,
 }
@@ -39,6 +41,7 @@ impl KafkaSettings {
             group_id: group_id.into(),
             topics,
             max_batch: 5000,
+            linger: crate::materializer::DEFAULT_BATCH_LINGER,
             properties: Vec::new(),
         }
     }
@@ -143,7 +146,7 @@ impl ChangeSource for KafkaSource {
                 Ok(message) => message?,
             };
             if count == 0 {
-                until = Instant::now() + Duration::from_millis(20);
+                until = Instant::now() + self.settings.linger;
             }
             count += 1;
             let (topic, partition, offset) = (message.topic().to_owned(), message.partition(), message.offset());

@@ -57,7 +57,7 @@ impl ReplicationSettings {
             slot: slot.into(),
             tables,
             max_batch: 5000,
-            linger: Duration::from_millis(20),
+            linger: crate::materializer::DEFAULT_BATCH_LINGER,
         }
     }
 
@@ -67,11 +67,15 @@ impl ReplicationSettings {
     }
 }
 
+/// One change of an open transaction: its table, LSN, the decoded event and, for one that could not be decoded,
+/// its envelope as text (for `cdc_parse_errors`).
+type PendingChange = (CapturedTable, u64, Result<ChangeEvent, crate::error::DecodeError>, Option<String>);
+
 /// A transaction being received.
 struct OpenTx {
     xid: u32,
     commit_ms: i64,
-    events: Vec<(CapturedTable, u64, Result<ChangeEvent, crate::error::DecodeError>, String)>,
+    events: Vec<PendingChange>,
 }
 
 pub struct ReplicationSource {
@@ -242,12 +246,14 @@ impl ReplicationSource {
             commit_ms: open.commit_ms,
             snapshot: false,
         };
-        let before = old.map(|datums| pgoutput::row_json(&relation.columns, &datums));
-        let after = new.map(|datums| pgoutput::row_json(&relation.columns, &datums));
-        let value = pgoutput::envelope(op, &origin, before, after);
-        let topic = self.topic(table);
-        let raw_payload = value.to_string();
-        let event = ChangeEvent::from_json(&topic, None, Some(value));
+        let envelope = || {
+            let before = old.as_ref().map(|datums| pgoutput::row_json(&relation.columns, datums));
+            let after = new.as_ref().map(|datums| pgoutput::row_json(&relation.columns, datums));
+            pgoutput::envelope(op, &origin, before, after)
+        };
+        let event = ChangeEvent::from_json(&self.topic(table), None, Some(envelope()));
+        // Only an undecodable change needs its text: building it for every change cost more than decoding it.
+        let raw_payload = event.is_err().then(|| envelope().to_string());
         if let Some(open) = self.open.as_mut() {
             open.events.push((table, lsn, event, raw_payload));
         }
@@ -268,7 +274,7 @@ impl ReplicationSource {
                 source: self.settings.name.clone(),
                 position: lsn.to_string(),
                 key: None,
-                payload: Some(raw_payload),
+                payload: raw_payload,
             };
             route(batch, table, event, raw);
             touched.insert(table);
