@@ -49,31 +49,48 @@ settle() {
   done
 }
 
-# race LABEL PGBENCH_ARGS...: the shoppers against the running server, then pgbench against the same
-# PostgreSQL; prints a table row.
+# race LABEL PGBENCH_ARGS...: the shoppers against the running server and pgbench against the same PostgreSQL,
+# in four rounds of half the time each, shop-pgbench-pgbench-shop: the machine's speed drifts by 10-20 % within
+# minutes here, and alternating the order cancels a steady drift instead of handing it to one side. Prints a
+# table row: checkouts/s and pgbench's tps over all rounds, p50/p99 over every checkout.
 race() {
   local label=$1; shift
-  local base="http://127.0.0.1:$api_port" admin csrf load pgb pg_tps pg_lat tps ratio
+  local base="http://127.0.0.1:$api_port" admin csrf half=$(( (seconds + 1) / 2 )) round
   # Enough stock that the run never sells out.
   admin=$(curl -fs -d grant_type=password -d client_id=ui-client -d username=admin1 -d password=admin1pass "$base/auth/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
   csrf=$(curl -fs -H "Authorization: Bearer $admin" "$base/csrf/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
   curl -fs -X PUT -H "Authorization: Bearer $admin" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
     -d '{"quantity": 100000000}' "$base/inven/admin/stock/$book" >/dev/null
-  # pgbench's tables are built first, and each measured run starts once the WAL senders have caught up and right
-  # after a checkpoint: neither run pays for the other's (or the set-up's) WAL decoding and dirty pages, and a
-  # checkpoint is equally likely to fall into either.
+  # pgbench's tables are built first, and each measured round starts once the WAL senders have caught up and right
+  # after a checkpoint: no round pays for another's (or the set-up's) WAL decoding and dirty pages.
   "$pgbin/pgbench" -q -i -s 10 "$@" >/dev/null 2>&1
-  settle "$@"
-  "$pgbin/psql" -q -X -c CHECKPOINT "$@"
-  load=$("$bin/examples/checkout_load" "$base" "$book" "$shoppers" "$seconds" 2>&1 | tail -1)
-  settle "$@"
-  "$pgbin/psql" -q -X -c CHECKPOINT "$@"
-  pgb=$("$pgbin/pgbench" -c "$shoppers" -j 2 -T "$seconds" "$@" 2>/dev/null)
-  pg_tps=$(echo "$pgb" | awk -F'= ' '/^tps/ {print $2}' | awk '{print $1}' | head -1)
-  pg_lat=$(echo "$pgb" | awk -F'= ' '/latency average/ {print $2}')
-  tps=$(sed -E 's/.*tps=([0-9.]+).*/\1/' <<<"$load")
-  ratio=$(python3 -c "print(f'{$tps / $pg_tps:.2f}')")
-  echo "| $(date -u +%Y-%m-%d) | $label, ${shoppers} shoppers, ${seconds}s | $load | pgbench -c ${shoppers} TPC-B: ${pg_tps} tps, avg ${pg_lat} | ${ratio} |"
+  : >"$work/latencies"; : >"$work/shop"; : >"$work/pgbench"
+  for round in shop pgbench pgbench shop; do
+    settle "$@"
+    "$pgbin/psql" -q -X -c CHECKPOINT "$@"
+    if [ "$round" = shop ]; then
+      "$bin/examples/checkout_load" "$base" "$book" "$shoppers" "$half" "$work/latencies" 2>&1 | tail -1 >>"$work/shop"
+    else
+      "$pgbin/pgbench" -c "$shoppers" -j 2 -T "$half" "$@" 2>/dev/null >>"$work/pgbench"
+    fi
+  done
+  python3 - "$work" "$label" "$shoppers" "$half" <<'PY'
+import re, sys, datetime
+work, label, shoppers, half = sys.argv[1:]
+runs = [dict(kv.split("=") for kv in line.split()) for line in open(f"{work}/shop") if line.startswith("checkouts=")]
+checkouts = sum(int(r["checkouts"]) for r in runs); elapsed = sum(float(r["seconds"]) for r in runs)
+errors = sum(int(r["errors"]) for r in runs)
+lat = sorted(float(x) for x in open(f"{work}/latencies"))
+pct = lambda p: lat[min(int(len(lat) * p), len(lat) - 1)] if lat else 0.0
+pg = open(f"{work}/pgbench").read()
+txns = sum(int(n) for n in re.findall(r"number of transactions actually processed: (\d+)", pg))
+pg_time = sum(float(t) for t in re.findall(r"duration: (\d+) s", pg))
+lats = [float(x) for x in re.findall(r"latency average = ([\d.]+) ms", pg)]
+tps, pg_tps = checkouts / elapsed, txns / pg_time
+print(f"| {datetime.date.today()} | {label}, {shoppers} shoppers, 2 x {half} s each side, alternating "
+      f"| {tps:.0f}/s, p50 {pct(0.5):.0f} ms, p99 {pct(0.99):.0f} ms, {errors} errors "
+      f"| pgbench -c {shoppers} TPC-B: {pg_tps:.0f} tps, avg {sum(lats) / len(lats):.1f} ms | {tps / pg_tps:.2f} |")
+PY
 }
 
 # 1. The embedded default: one process with its own PostgreSQL, the CDC reader and the analytics materializer

@@ -1,7 +1,8 @@
 //! Checkout load generator for `bench/checkout.sh`: N shoppers (dev-issuer users `bench1`…`benchN`, password
 //! `benchpass`), each in a loop adding one copy of a book to the cart and checking out, for a fixed time.
 //! Prints `checkouts=<n> seconds=<s> tps=<x> p50_ms=<x> p99_ms=<x> errors=<n>` on one line.
-//! Usage: `checkout_load BASE_URL BOOK_ID SHOPPERS SECONDS`.
+//! Usage: `checkout_load BASE_URL BOOK_ID SHOPPERS SECONDS [LATENCY_FILE]`; with a latency file, each checkout's
+//! latency in milliseconds is appended to it, one per line, so that several rounds can be summarised together.
 
 use std::time::{Duration, Instant};
 
@@ -14,6 +15,7 @@ async fn main() -> anyhow::Result<()> {
     let book = args.next().unwrap_or_else(|| "00000000-0000-0000-0000-000000000001".to_owned());
     let shoppers: usize = args.next().map_or(Ok(32), |s| s.parse())?;
     let seconds: u64 = args.next().map_or(Ok(20), |s| s.parse())?;
+    let latency_file = args.next();
     let client = reqwest::Client::builder().pool_max_idle_per_host(shoppers).build()?;
 
     let mut sessions = Vec::new();
@@ -85,6 +87,14 @@ async fn main() -> anyhow::Result<()> {
         pct(0.99)
     );
     eprintln!("{line}");
+    if let Some(path) = latency_file {
+        use std::io::Write as _;
+        let mut out = std::io::BufWriter::new(std::fs::OpenOptions::new().create(true).append(true).open(path)?);
+        for latency in &all {
+            writeln!(out, "{:.3}", latency.as_secs_f64() * 1000.0)?;
+        }
+        out.flush()?;
+    }
     Ok(())
 }
 
