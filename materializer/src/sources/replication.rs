@@ -18,7 +18,7 @@ use tokio::time::{Instant, timeout};
 
 use super::pgoutput::{self, Datum, Message, Origin, Relations};
 use super::{ChangeSource, Polled, RawRecord, route};
-use crate::envelope::ChangeEvent;
+use crate::envelope::{ChangeEvent, Op};
 use crate::sink::{Offset, Sink, TableBatch};
 use crate::topic::CapturedTable;
 
@@ -208,12 +208,12 @@ impl ReplicationSource {
                 self.relations.insert(relation);
                 return Ok(());
             }
-            Message::Insert { relation, new } => (relation, "c", None, Some(new)),
-            Message::Update { relation, old, new } => (relation, "u", old, Some(new)),
-            Message::Delete { relation, old } => (relation, "d", Some(old), None),
+            Message::Insert { relation, new } => (relation, Op::Create, None, Some(new)),
+            Message::Update { relation, old, new } => (relation, Op::Update, old, Some(new)),
+            Message::Delete { relation, old } => (relation, Op::Delete, Some(old), None),
             Message::Truncate { relations } => {
                 for relation in relations {
-                    self.push_event(relation, "t", None, None, lsn)?;
+                    self.push_event(relation, Op::Truncate, None, None, lsn)?;
                 }
                 return Ok(());
             }
@@ -225,7 +225,7 @@ impl ReplicationSource {
     fn push_event(
         &mut self,
         relation_id: u32,
-        op: &str,
+        op: Op,
         old: Option<Vec<Datum>>,
         new: Option<Vec<Datum>>,
         lsn: u64,
@@ -246,14 +246,13 @@ impl ReplicationSource {
             commit_ms: open.commit_ms,
             snapshot: false,
         };
-        let envelope = || {
+        let event = pgoutput::change_event(op, &origin, relation, old.as_deref(), new.as_deref());
+        // Only an undecodable change needs its envelope as text.
+        let raw_payload = event.is_err().then(|| {
             let before = old.as_ref().map(|datums| pgoutput::row_json(&relation.columns, datums));
             let after = new.as_ref().map(|datums| pgoutput::row_json(&relation.columns, datums));
-            pgoutput::envelope(op, &origin, before, after)
-        };
-        let event = ChangeEvent::from_json(&self.topic(table), None, Some(envelope()));
-        // Only an undecodable change needs its text: building it for every change cost more than decoding it.
-        let raw_payload = event.is_err().then(|| envelope().to_string());
+            pgoutput::envelope(op.code(), &origin, before, after).to_string()
+        });
         if let Some(open) = self.open.as_mut() {
             open.events.push((table, lsn, event, raw_payload));
         }
