@@ -157,16 +157,22 @@ fn write_error(err: WriteError) -> ApiError {
     }
 }
 
-/// All books, a page at a time (same as the catalog, for the console).
+/// All books, a page at a time, sorted as the catalog can be (read fresh, not from the catalog's cache).
 #[utoipa::path(get, path = "/ecom/admin/books", tag = "admin", security(("bearer" = [])),
-    params(("page" = Option<u32>, Query), ("size" = Option<u32>, Query)),
-    responses((status = 200, body = BookPage), (status = 403, body = Problem, content_type = "application/problem+json")))]
+    params(("page" = Option<u32>, Query), ("size" = Option<u32>, Query),
+        ("sort" = Option<String>, Query, description = "title, author, price, publishedYear or createdAt, optionally `,desc`")),
+    responses(
+        (status = 200, body = BookPage),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn list_books(
     State(state): State<AppState>,
     _admin: Admin,
     params: QueryParams,
 ) -> Result<Json<BookPage>, ApiError> {
-    let page = state.catalog.list(Default::default(), page_request(&params)?).await?;
+    let sort = crate::catalog::sort_param(&params)?;
+    let page = state.catalog.list(sort, page_request(&params)?).await?;
     Ok(Json(BookPage::try_from(page)?))
 }
 

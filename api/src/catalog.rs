@@ -194,6 +194,15 @@ async fn render_page(page: Page<book::Model>) -> Result<CachedJson, ApiError> {
     CachedJson::render(&BookPage::try_from(page)?)
 }
 
+/// The `sort` query parameter of book lists: `title` (default), `author`, `price`, `publishedYear` or `createdAt`,
+/// optionally followed by `,desc`.
+pub(crate) fn sort_param(params: &QueryParams) -> Result<BookSort, ApiError> {
+    match params.get("sort") {
+        None => Ok(BookSort::default()),
+        Some(raw) => raw.trim().parse().map_err(|e| ApiError::invalid_param("sort", e)),
+    }
+}
+
 /// Lists the catalog a page at a time.
 #[utoipa::path(get, path = "/ecom/books", tag = "catalog",
     params(
@@ -212,10 +221,7 @@ pub async fn list_books(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let request = page_request(&params)?;
-    let sort = match params.get("sort") {
-        None => BookSort::default(),
-        Some(raw) => raw.trim().parse().map_err(|e| ApiError::invalid_param("sort", e))?,
-    };
+    let sort = sort_param(&params)?;
     let repo = state.catalog.clone();
     let cached = state
         .cache

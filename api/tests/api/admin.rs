@@ -100,6 +100,27 @@ async fn invalid_books_are_422_listing_every_field() {
 }
 
 #[tokio::test]
+async fn the_book_list_sorts_like_the_catalog() {
+    let app = spawn_app().await;
+    let admin = app.admin();
+    let prices = |body: Value| -> Vec<f64> {
+        body["content"].as_array().unwrap().iter().map(|book| book["price"].as_f64().unwrap()).collect()
+    };
+    let page: Value = admin.get("/ecom/admin/books?size=100&sort=price,desc").await.json().await.unwrap();
+    let got = prices(page);
+    let mut expected = got.clone();
+    expected.sort_by(|a, b| b.total_cmp(a));
+    assert_eq!(got, expected);
+    assert!(got.first() > got.last(), "seed prices differ: {got:?}");
+    let page: Value = admin.get("/ecom/admin/books?size=100&sort=author").await.json().await.unwrap();
+    let authors: Vec<String> =
+        page["content"].as_array().unwrap().iter().map(|book| book["author"].as_str().unwrap().to_owned()).collect();
+    assert!(authors.windows(2).all(|pair| pair[0] <= pair[1]), "{authors:?}");
+    let problem = assert_problem(admin.get("/ecom/admin/books?sort=isbn").await, 422).await;
+    assert!(problem.to_string().contains("sort"), "{problem}");
+}
+
+#[tokio::test]
 async fn a_book_with_orders_cannot_be_deleted() {
     let app = spawn_app().await;
     let ann = app.shopper("ann");
