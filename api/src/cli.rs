@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use crate::auth::{Authenticator, JwksSource};
-use crate::config::{DatabaseArgs, DatabaseSource, GlobalArgs, ServeArgs};
+use crate::config::{BatchArgs, DatabaseArgs, DatabaseSource, GlobalArgs, ServeArgs};
 use crate::db::{DatabaseUrls, Databases, Service};
 use crate::embedded_pg::EmbeddedPostgres;
 use crate::issuer::DevIssuer;
@@ -110,11 +110,8 @@ struct MaterializeArgs {
     /// Where /healthz, /readyz and /metrics answer.
     #[arg(long, env = "BOOKSTORE_HTTP_ADDR", value_name = "BOOKSTORE_HTTP_ADDR", default_value = "127.0.0.1:8081")]
     http_addr: std::net::SocketAddr,
-    /// How long a source keeps collecting changes after the first one of a batch (milliseconds, 0–5000).
-    /// Longer means fewer analytics transactions under load and staler views.
-    #[arg(long, env = "BOOKSTORE_CDC_BATCH_LINGER_MS", value_name = "BOOKSTORE_CDC_BATCH_LINGER_MS",
-          default_value = "100", value_parser = crate::config::batch_linger)]
-    cdc_batch_linger_ms: std::time::Duration,
+    #[command(flatten)]
+    batching: BatchArgs,
     #[command(flatten)]
     cdc: CdcArgs,
     #[command(flatten)]
@@ -283,7 +280,7 @@ async fn run_serve(args: &ServeArgs, urls: DatabaseUrls, embedded: bool) -> anyh
     // materializer is its own Deployment (`bookstore materialize`).
     let materializer = if embedded {
         let config = MaterializerConfig {
-            batch_linger: args.cdc_batch_linger_ms,
+            batch_linger: args.batching.cdc_batch_linger_ms,
             ..MaterializerConfig::new(
                 urls.analytics.clone(),
                 SourceConfig::embedded(urls.ecom.clone(), urls.inventory.clone()),
@@ -321,7 +318,7 @@ async fn run_materialize(args: &MaterializeArgs, urls: DatabaseUrls, embedded: b
         .await
         .with_context(|| format!("cannot listen on BOOKSTORE_HTTP_ADDR={}", args.http_addr))?;
     let config = MaterializerConfig {
-        batch_linger: args.cdc_batch_linger_ms,
+        batch_linger: args.batching.cdc_batch_linger_ms,
         ..MaterializerConfig::new(urls.analytics.clone(), args.cdc.source(&urls))
     };
     let mut materializer = Materializer::start(config).await.context("starting the materializer")?;

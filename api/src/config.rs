@@ -100,11 +100,9 @@ pub struct ServeArgs {
     /// Redis for state shared by replicas (CSRF tokens, rate budgets); unset → in-process.
     #[arg(long, env = "REDIS_URL", value_name = "REDIS_URL")]
     pub redis_url: Option<String>,
-    /// Embedded default: how long the CDC reader keeps collecting changes after the first one of a batch
-    /// (milliseconds, 0–5000). Longer means fewer analytics transactions under load and staler views.
-    #[arg(long, env = "BOOKSTORE_CDC_BATCH_LINGER_MS", value_name = "BOOKSTORE_CDC_BATCH_LINGER_MS",
-          default_value = "100", value_parser = batch_linger)]
-    pub cdc_batch_linger_ms: std::time::Duration,
+    /// Embedded default: the in-process CDC reader's batching.
+    #[command(flatten)]
+    pub batching: BatchArgs,
     /// The built web app to serve at `/` (default `web/dist`).
     #[arg(long, env = "BOOKSTORE_WEB_DIR", value_name = "BOOKSTORE_WEB_DIR")]
     pub web_dir: Option<PathBuf>,
@@ -142,8 +140,18 @@ impl ServeArgs {
     }
 }
 
+/// How a CDC source batches changes (`serve` on the embedded default, `materialize`).
+#[derive(Args, Clone, Debug)]
+pub struct BatchArgs {
+    /// How long a CDC source keeps collecting changes after the first one of a batch (milliseconds, 0–5000).
+    /// Longer means fewer analytics transactions under load and staler views.
+    #[arg(long, env = "BOOKSTORE_CDC_BATCH_LINGER_MS", value_name = "BOOKSTORE_CDC_BATCH_LINGER_MS",
+          default_value = "100", value_parser = batch_linger)]
+    pub cdc_batch_linger_ms: std::time::Duration,
+}
+
 /// Milliseconds, 0–5000, as a duration.
-pub fn batch_linger(raw: &str) -> Result<std::time::Duration, String> {
+fn batch_linger(raw: &str) -> Result<std::time::Duration, String> {
     match raw.parse::<u64>() {
         Ok(ms) if ms <= 5000 => Ok(std::time::Duration::from_millis(ms)),
         _ => Err("expected a whole number of milliseconds from 0 to 5000".to_owned()),
