@@ -56,7 +56,8 @@ pub(crate) async fn run(
     }
     lines.sort_unstable();
 
-    let checkout_id = Uuid::new_v4();
+    // Time-ordered: the order's id, so each new order lands at the end of the orders index (ADR 012).
+    let checkout_id = Uuid::now_v7();
     let expires_at = Utc::now() + deps.config.reservation_ttl;
     // Every line at once: each book's Reservation actor batches its holds with other shoppers'.
     let outcomes = join_all(

@@ -136,6 +136,28 @@ async fn an_order_keeps_the_price_paid() {
     assert_eq!(again["total"], 44.99);
 }
 
+/// Ids the shop makes for new rows are UUIDv7: each order, order line, outbox event and cart line sorts after the
+/// ones made before it, so inserts append to their primary-key indexes (ADR 012).
+#[tokio::test]
+async fn new_rows_get_time_ordered_ids() {
+    let app = spawn_app().await;
+    let ann = app.shopper("ann");
+    for seed in [3, 4, 5] {
+        ann.add_seed(seed, 1).await;
+        assert_eq!(ann.checkout(None).await.status(), 201);
+    }
+    ann.add_seed(6, 1).await;
+    for (table, made) in [("orders", "created_at"), ("order_items", "order_id"), ("outbox", "created_at")] {
+        let sql = format!(
+            "SELECT count(*) FROM (SELECT id, lag(id) OVER (ORDER BY {made}, id) AS before FROM {table}) AS t
+             WHERE substr(id::text, 15, 1) <> '7' OR before >= id"
+        );
+        assert_eq!(app.ecom_value(&sql).await, 0, "{table}: every id is v7 and later than the one before");
+        assert_eq!(app.ecom_value(&format!("SELECT count(*) FROM {table}")).await, 3, "{table}");
+    }
+    assert_eq!(app.ecom_value("SELECT count(*) FROM cart_items WHERE substr(id::text, 15, 1) = '7'").await, 1);
+}
+
 /// Another replica changed the cart in the database after this process's CartSession read it: the checkout
 /// orders what the database holds, never the stale copy in memory.
 #[tokio::test]

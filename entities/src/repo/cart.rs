@@ -52,17 +52,18 @@ impl CartRepo {
             .await
     }
 
-    /// Adds copies of a book: a new line, or more copies on the existing line (one atomic statement).
+    /// Adds copies of a book: a new line, or more copies on the existing line (one atomic statement). A new
+    /// line's id is made here, time-ordered (ADR 012).
     pub async fn add(&self, user: &str, book_id: Uuid, quantity: Quantity) -> Result<CartLine, AddError> {
         let sql = format!(
-            "INSERT INTO cart_items (user_id, book_id, quantity) SELECT $1, $2, $3 FROM {ASYNC_COMMIT}
+            "INSERT INTO cart_items (id, user_id, book_id, quantity) SELECT $4, $1, $2, $3 FROM {ASYNC_COMMIT}
              ON CONFLICT (user_id, book_id) DO UPDATE SET quantity = cart_items.quantity + EXCLUDED.quantity
              RETURNING {COLUMNS}"
         );
         let statement = Statement::from_sql_and_values(
             DbBackend::Postgres,
             sql,
-            [user.into(), book_id.into(), quantity.get().into()],
+            [user.into(), book_id.into(), quantity.get().into(), Uuid::now_v7().into()],
         );
         match CartLine::find_by_statement(statement).one(&self.db).await {
             Ok(Some(line)) => Ok(line),

@@ -101,20 +101,22 @@ impl OrderRepo {
     /// locked against deletion, and only when every book is still there and the shopper's cart holds exactly the
     /// lines asked for are the order, its lines, the `order.created` outbox event written and the cart lines
     /// removed. The caller may take the lines from memory (the CartSession actor's copy): a cart changed
-    /// elsewhere is caught here, never ordered. The answer needs nothing more.
+    /// elsewhere is caught here, never ordered. The answer needs nothing more. The new rows' ids are made here,
+    /// time-ordered like the order's own (ADR 012).
     pub async fn place(&self, order: &NewOrder<'_>) -> Result<OrderRecord, PlaceError> {
         let list = |f: &dyn Fn(&(Uuid, i32)) -> String| order.lines.iter().map(f).collect::<Vec<_>>().join(",");
         let rows = PlacedRow::find_by_statement(statement(
             "WITH wanted AS (
-                 SELECT * FROM unnest(string_to_array($4, ',')::uuid[], string_to_array($5, ',')::int[])
-                     AS w(book_id, quantity)),
+                 SELECT * FROM unnest(string_to_array($4, ',')::uuid[], string_to_array($5, ',')::int[],
+                                      string_to_array($6, ',')::uuid[])
+                     AS w(book_id, quantity, item_id)),
              cart AS (
                  -- As many cart lines as wanted lines, each equal to one of them.
                  SELECT count(*) = (SELECT count(*) FROM wanted) AND count(w.book_id) = count(*) AS matches
                  FROM cart_items c LEFT JOIN wanted w USING (book_id, quantity)
                  WHERE c.user_id = $2),
              priced AS (
-                 SELECT w.book_id, w.quantity, b.title, b.price
+                 SELECT w.book_id, w.quantity, w.item_id, b.title, b.price
                  FROM wanted w JOIN books b ON b.id = w.book_id
                  FOR KEY SHARE OF b),
              complete AS (
@@ -125,11 +127,11 @@ impl OrderRepo {
                  SELECT $1, $2, total, 'CONFIRMED', $3 FROM complete
                  RETURNING id, total, created_at),
              lines AS (
-                 INSERT INTO order_items (order_id, book_id, quantity, price_at_purchase)
-                 SELECT placed.id, p.book_id, p.quantity, p.price FROM placed, priced p),
+                 INSERT INTO order_items (id, order_id, book_id, quantity, price_at_purchase)
+                 SELECT p.item_id, placed.id, p.book_id, p.quantity, p.price FROM placed, priced p),
              event AS (
-                 INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload)
-                 SELECT 'order', placed.id, 'order.created', jsonb_build_object(
+                 INSERT INTO outbox (id, aggregate_type, aggregate_id, event_type, payload)
+                 SELECT $7, 'order', placed.id, 'order.created', jsonb_build_object(
                      'orderId', placed.id, 'userId', $2::text, 'total', placed.total::text,
                      'items', (SELECT jsonb_agg(jsonb_build_object(
                                    'bookId', book_id, 'quantity', quantity, 'priceAtPurchase', price::text)
@@ -146,6 +148,8 @@ impl OrderRepo {
                 order.idempotency_key.map(str::to_owned).into(),
                 list(&|(id, _)| id.to_string()).into(),
                 list(&|(_, q)| q.to_string()).into(),
+                list(&|_| Uuid::now_v7().to_string()).into(),
+                Uuid::now_v7().into(),
             ],
         ))
         .all(&self.db)
