@@ -46,6 +46,7 @@ pub const INVENTORY: &[SqlMigration] = sql_migrations!("inventory":
     "m20261127_000002_seed_stock",
     "m20261127_000003_stock_apply",
     "m20261127_000004_stock_apply_by_key",
+    "m20261128_000005_reservations_natural_key",
 );
 /// The analytics database: the star schema, CDC bookkeeping and the views (incrementally maintained, ADR 006).
 pub const ANALYTICS: &[SqlMigration] = sql_migrations!("analytics":
