@@ -17,8 +17,12 @@ export function formatDate(iso: string | null | undefined, withTime = false): st
   return Number.isNaN(d.getTime()) ? iso : (withTime ? dateTimeFmt : dateFmt).format(d);
 }
 
-/** A short, human reference for an order instead of a raw UUID. */
-export const orderRef = (id: string) => `#${id.replace(/-/g, '').slice(0, 8).toUpperCase()}`;
+/**
+ * A short, human reference for an order instead of a raw UUID. It is the id's last 8 hex digits:
+ * order ids are UUIDv7 (ADR 012), whose leading digits are a timestamp shared by every order of the
+ * same minute, while the tail is random.
+ */
+export const orderRef = (id: string) => `#${id.replace(/-/g, '').slice(-8).toUpperCase()}`;
 
 export function plural(n: number, one: string, many = `${one}s`) {
   return `${n} ${n === 1 ? one : many}`;
