@@ -3,13 +3,17 @@
 Static checks: it parses; 3 dashboards / 16 charts / 10 datasets / 1 database; each dataset names a view
 the analytics migration creates (`CREATE [MATERIALIZED] VIEW` under migration/src/, the latest definition
 wins) and only columns that view's statement mentions; each chart references an existing dataset; each dashboard's position
-references existing charts, and every chart is on a dashboard.
+references existing charts, and every chart is on a dashboard; each chart carries the query context
+Superset's data API runs (`GET /api/v1/chart/{id}/data/`), pointing at the chart's dataset and asking for the
+metrics and columns its params name, exactly as superset_query_context.py derives it from the params.
 Then the real thing: Superset 6.1 (its own venv, SQLite metadata) imports the bundle with the same
 script the Kubernetes Job runs, and the result is counted in Superset's metadata.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
 import re
 import sqlite3
@@ -23,6 +27,7 @@ from conftest import BASE, CACHE, REPO, by_kind
 
 BUNDLE = BASE / "analytics" / "superset-bundle"
 IMPORTER = BASE / "analytics" / "superset_import.py"
+GENERATOR = BASE / "analytics" / "superset_query_context.py"
 DASHBOARD_TITLES = {"Book Store Analytics", "Sales & Revenue Analytics", "Inventory Analytics"}
 
 
@@ -104,6 +109,69 @@ def test_charts_reference_existing_datasets():
     assert not problems, "\n".join(problems)
 
 
+def metric_label(metric: dict | str) -> str:
+    return metric if isinstance(metric, str) else metric.get("label") or metric["sqlExpression"]
+
+
+def column_label(column: dict | str) -> str:
+    return column if isinstance(column, str) else column.get("label") or column["sqlExpression"]
+
+
+def test_chart_query_contexts_agree_with_params():
+    """Checked on its own terms, not against the generator: a wrong generator must fail here too."""
+    datasets = {d["uuid"]: d for d in load("datasets")}
+    problems = []
+    for chart in load("charts"):
+        name, params = chart["slice_name"], chart["params"]
+        if not chart.get("query_context"):
+            problems.append(f"{name}: no query_context (the chart data API answers 400 without one)")
+            continue
+        qc = json.loads(chart["query_context"])
+        if qc.get("datasource") != {"id": chart["dataset_uuid"], "type": "table"}:
+            problems.append(f"{name}: query_context datasource {qc.get('datasource')} is not its dataset "
+                            f"{chart['dataset_uuid']}")
+        if (qc.get("result_format"), qc.get("result_type"), qc.get("force")) != ("json", "full", False):
+            problems.append(f"{name}: result_format/result_type/force are not json/full/false")
+        form_data = {k: v for k, v in qc.get("form_data", {}).items()
+                     if k not in ("force", "result_format", "result_type", "include_time")}
+        if form_data != params:
+            problems.append(f"{name}: query_context form_data differs from params")
+        queries = qc.get("queries") or []
+        if len(queries) != 1:
+            problems.append(f"{name}: expected one query, found {len(queries)}")
+            continue
+        (query,) = queries
+        metrics = params.get("metrics") or ([params["metric"]] if params.get("metric") else [])
+        if query.get("metrics", []) != metrics:
+            problems.append(f"{name}: query metrics {[metric_label(m) for m in query.get('metrics', [])]} "
+                            f"!= params {[metric_label(m) for m in metrics]}")
+        if params.get("query_mode") == "raw":
+            columns = params["all_columns"]
+        else:
+            columns = ([params["x_axis"]] if params.get("x_axis") else []) + params.get("groupby", [])
+        if [column_label(c) for c in query.get("columns", [])] != columns:
+            problems.append(f"{name}: query columns {[column_label(c) for c in query.get('columns', [])]} "
+                            f"!= params {columns}")
+        known = {c["column_name"] for c in datasets[chart["dataset_uuid"]]["columns"]}
+        unknown = [column_label(c) for c in query.get("columns", []) if column_label(c) not in known]
+        if unknown:
+            problems.append(f"{name}: query columns {unknown} are not columns of its dataset")
+        if "row_limit" in params and query.get("row_limit") != params["row_limit"]:
+            problems.append(f"{name}: row_limit {query.get('row_limit')} != params {params['row_limit']}")
+        if params.get("order_by_cols") and query.get("orderby") != [json.loads(o) for o in params["order_by_cols"]]:
+            problems.append(f"{name}: orderby {query.get('orderby')} != params order_by_cols")
+    assert not problems, "\n".join(problems)
+
+
+def test_chart_query_contexts_are_generated_from_params():
+    """The committed query_context is what superset_query_context.py writes (rerun it after editing params)."""
+    spec = importlib.util.spec_from_file_location("superset_query_context", GENERATOR)
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    stale = [c["slice_name"] for c in load("charts") if c.get("query_context") != generator.encoded(c)]
+    assert not stale, f"query_context out of date (run python {GENERATOR.relative_to(REPO)}): {stale}"
+
+
 def test_dashboards_reference_existing_charts_and_every_chart_is_placed():
     charts = {c["uuid"]: c for c in load("charts")}
     placed = set()
@@ -168,8 +236,12 @@ def test_superset_imports_the_bundle(tmp_path: Path):
         datasets = {r[0] for r in conn.execute("SELECT table_name FROM tables")}
         links = conn.execute("SELECT count(*) FROM dashboard_slices").fetchone()[0]
         uris = [r[0] for r in conn.execute("SELECT sqlalchemy_uri FROM dbs")]
+        contexts = conn.execute("SELECT slice_name, datasource_id, query_context FROM slices").fetchall()
     assert titles == DASHBOARD_TITLES
     assert charts == 16
     assert len(datasets) == 10 and all(d.startswith("vw_") for d in datasets)
     assert links == 16, "every chart should be attached to its dashboard"
     assert len(uris) == 1 and "offline" not in uris[0], "Superset must store the password apart from the URI"
+    wrong = [name for name, ds_id, qc in contexts
+             if not qc or json.loads(qc)["datasource"] != {"id": ds_id, "type": "table"}]
+    assert not wrong, f"charts stored without a query context on their dataset's id: {wrong}"
