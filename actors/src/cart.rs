@@ -1,5 +1,12 @@
-//! One CartSession actor per shopper: it owns the shopper's cart in this process, writes every change through to
-//! `cart_items`, and runs the shopper's checkouts one at a time.
+//! One CartSession actor per shopper: it is the shopper's single writer in this process, writes every change
+//! through to `cart_items`, and runs the shopper's checkouts one at a time.
+//!
+//! Several processes (replicas behind a gateway without affinity) may each have a session for one shopper. The
+//! database holds the cart: a read answers what `cart_items` holds now, on whichever replica it lands. The copy a
+//! session keeps is what its next checkout starts from (saving a read per checkout, ADR 010); a change made through
+//! another process marks it stale (PostgreSQL `NOTIFY cart_changed`, [`Carts::follow_changes`]), and a stale copy is
+//! read again before a checkout uses it. Should a notification arrive late, the order statement still refuses a
+//! cart that changed and the checkout starts over from the database (ADR 005).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,6 +14,7 @@ use std::time::Duration;
 use bookstore_entities::repo::cart::{AddError, CartLine};
 use bookstore_entities::types::Quantity;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use sea_orm::sqlx::postgres::PgListener;
 use uuid::Uuid;
 
 use crate::checkout::{self, CheckoutOutcome};
@@ -18,7 +26,10 @@ pub(crate) struct CartSession;
 
 pub(crate) struct CartState {
     user: String,
+    /// The cart as this session last wrote or read it: where its next checkout starts.
     lines: Vec<CartLine>,
+    /// Another process changed the cart since `lines` was read (or a notification may have been missed).
+    stale: bool,
     deps: Arc<Deps>,
 }
 
@@ -44,6 +55,8 @@ pub(crate) enum CartMsg {
         idempotency_key: Option<String>,
         reply: Reply<CheckoutOutcome>,
     },
+    /// Another process changed this cart: read it again before a checkout starts from the copy.
+    Stale,
     /// Fault injection: panic inside the handler, as a bug would.
     #[cfg(feature = "fault-injection")]
     Crash,
@@ -61,7 +74,7 @@ impl Actor for CartSession {
         (user, deps): (String, Arc<Deps>),
     ) -> Result<CartState, ActorProcessingErr> {
         let lines = Box::pin(deps.carts.lines(&user)).await?;
-        Ok(CartState { user, lines, deps })
+        Ok(CartState { user, lines, stale: false, deps })
     }
 
     async fn handle(
@@ -72,9 +85,19 @@ impl Actor for CartSession {
     ) -> Result<(), ActorProcessingErr> {
         // Errors go back to the caller; the actor itself only dies of a panic.
         match message {
+            // What the shopper sees is the database's cart, whichever process changed it last.
             CartMsg::Lines(reply) => {
-                let _ = reply.send(Ok(state.lines.clone()));
+                let result = match Box::pin(state.deps.carts.lines(&state.user)).await {
+                    Ok(lines) => {
+                        state.lines.clone_from(&lines);
+                        state.stale = false;
+                        Ok(lines)
+                    }
+                    Err(err) => Err(err.into()),
+                };
+                let _ = reply.send(result);
             }
+            CartMsg::Stale => state.stale = true,
             CartMsg::Add { book_id, quantity, reply } => {
                 let result =
                     Box::pin(state.deps.carts.add(&state.user, book_id, quantity)).await.map_err(|e| match e {
@@ -111,6 +134,18 @@ impl Actor for CartSession {
             }
             CartMsg::Checkout { idempotency_key, reply } => {
                 let key = idempotency_key.as_deref();
+                if state.stale {
+                    match Box::pin(state.deps.carts.lines(&state.user)).await {
+                        Ok(lines) => {
+                            state.lines = lines;
+                            state.stale = false;
+                        }
+                        Err(err) => {
+                            let _ = reply.send(Err(err.into()));
+                            return Ok(());
+                        }
+                    }
+                }
                 // Boxed: the saga's future is large, and an actor's task is as big as the biggest future it awaits
                 // inline — paid by every idle shopper's actor.
                 let mut result = Box::pin(checkout::run(&state.deps, &state.user, key, &state.lines)).await;
@@ -120,6 +155,7 @@ impl Actor for CartSession {
                     result = match Box::pin(state.deps.carts.lines(&state.user)).await {
                         Ok(lines) => {
                             state.lines = lines;
+                            state.stale = false;
                             Box::pin(checkout::run(&state.deps, &state.user, key, &state.lines)).await
                         }
                         Err(err) => Err(err.into()),
@@ -136,6 +172,7 @@ impl Actor for CartSession {
                     Err(_) => {
                         if let Ok(lines) = Box::pin(state.deps.carts.lines(&state.user)).await {
                             state.lines = lines;
+                            state.stale = false;
                         }
                     }
                 }
@@ -189,6 +226,41 @@ impl Carts {
     pub async fn checkout(&self, user: &str, idempotency_key: Option<&str>) -> Result<CheckoutOutcome, CommerceError> {
         let key = idempotency_key.map(str::to_owned);
         self.pool.call(&user.to_owned(), |reply| CartMsg::Checkout { idempotency_key: key.clone(), reply }).await?
+    }
+
+    /// Follows `cart_changed` notifications of the ecom database until the task is dropped, marking the copies of
+    /// carts that another process changed stale. `origin` is this application's `application_name` on the ecom
+    /// database: its own changes are already in its copies. Reconnects on its own; a lost connection may have
+    /// hidden a change, so every live copy is marked stale after each reconnect.
+    pub async fn follow_changes(self, mut listener: PgListener, origin: String) {
+        if let Err(err) = listener.listen("cart_changed").await {
+            tracing::error!(error = %err, "cannot listen for cart changes; checkouts verify the cart instead");
+            return;
+        }
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(notification)) => {
+                    let (user, from) = notification.payload().split_once('\t').unwrap_or((notification.payload(), ""));
+                    if from == origin {
+                        continue;
+                    }
+                    if user.is_empty() {
+                        self.pool.tell_all(|| CartMsg::Stale);
+                    } else {
+                        self.pool.tell_live(&user.to_owned(), CartMsg::Stale).await;
+                    }
+                }
+                Ok(None) => {
+                    tracing::warn!("cart change listener reconnected; every cart copy will be read again");
+                    self.pool.tell_all(|| CartMsg::Stale);
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "cart change listener failed; retrying");
+                    self.pool.tell_all(|| CartMsg::Stale);
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
     }
 
     /// How many cart sessions are live in this process.

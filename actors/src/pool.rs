@@ -111,6 +111,20 @@ where
             .map_err(|e| CommerceError::Unavailable(format!("cannot start {} {key:?}: {e}", self.name)))
     }
 
+    /// Sends `message` to the key's actor if one is live; nothing happens otherwise (there is no copy to update).
+    pub(crate) async fn tell_live(&self, key: &K, message: A::Msg) {
+        if let Some(actor) = self.live.get(key).await {
+            let _ = actor.cast(message);
+        }
+    }
+
+    /// Sends a message to every live actor.
+    pub(crate) fn tell_all(&self, message: impl Fn() -> A::Msg) {
+        for (_, actor) in self.live.iter() {
+            let _ = actor.cast(message());
+        }
+    }
+
     /// Stops actors whose idle time is over (moka evicts lazily; this makes it happen now).
     pub(crate) async fn passivate_idle(&self) {
         self.live.run_pending_tasks().await;

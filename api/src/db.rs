@@ -31,14 +31,20 @@ pub struct Databases {
     pub ecom: DatabaseConnection,
     pub inventory: DatabaseConnection,
     pub analytics: DatabaseConnection,
+    /// The `application_name` of every connection of these pools, unique to them: it tells a change this
+    /// application made from one another replica made (cart notifications carry it) and names the application's
+    /// sessions in `pg_stat_activity`.
+    pub instance: String,
 }
 
 impl Databases {
     pub async fn connect(urls: &DatabaseUrls) -> Result<Self, DbErr> {
+        let instance = format!("bookstore-{:08x}", rand::random::<u32>());
         Ok(Self {
-            ecom: connect(&urls.ecom, 32).await?,
-            inventory: connect(&urls.inventory, 32).await?,
-            analytics: connect(&urls.analytics, 8).await?,
+            ecom: connect_as(&urls.ecom, 32, &instance).await?,
+            inventory: connect_as(&urls.inventory, 32, &instance).await?,
+            analytics: connect_as(&urls.analytics, 8, &instance).await?,
+            instance,
         })
     }
 
@@ -50,14 +56,12 @@ impl Databases {
     /// Applies pending migrations. Safe to run from several processes at once (init containers of replicas):
     /// each database's migrations run under a PostgreSQL advisory lock.
     pub async fn migrate(&self, service: Service) -> Result<(), DbErr> {
-        if matches!(service, Service::Ecom | Service::All) {
-            locked(&self.ecom, EcomMigrator::up(&self.ecom, None)).await?;
-        }
-        if matches!(service, Service::Inventory | Service::All) {
-            locked(&self.inventory, InventoryMigrator::up(&self.inventory, None)).await?;
-        }
-        if matches!(service, Service::Analytics | Service::All) {
-            locked(&self.analytics, AnalyticsMigrator::up(&self.analytics, None)).await?;
+        for (one, db) in
+            [(Service::Ecom, &self.ecom), (Service::Inventory, &self.inventory), (Service::Analytics, &self.analytics)]
+        {
+            if service == one || service == Service::All {
+                migrate(db, one).await?;
+            }
         }
         Ok(())
     }
@@ -73,12 +77,14 @@ impl Databases {
 
 /// One small pool (commands that need a single database).
 pub async fn connect_one(url: &str) -> Result<DatabaseConnection, DbErr> {
-    connect(url, 4).await
+    connect_as(url, 4, "bookstore").await
 }
 
-async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+async fn connect_as(url: &str, max_connections: u32, application_name: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
+    let application_name = application_name.to_owned();
     options
+        .map_sqlx_postgres_opts(move |opts| opts.application_name(&application_name))
         .max_connections(max_connections)
         .min_connections(1)
         .connect_timeout(Duration::from_secs(5))
@@ -89,6 +95,16 @@ async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, 
         .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false);
     Database::connect(options).await
+}
+
+/// Applies the pending migrations of one service's database, under its advisory lock (`All` does nothing here).
+pub async fn migrate(db: &DatabaseConnection, service: Service) -> Result<(), DbErr> {
+    match service {
+        Service::Ecom => locked(db, EcomMigrator::up(db, None)).await,
+        Service::Inventory => locked(db, InventoryMigrator::up(db, None)).await,
+        Service::Analytics => locked(db, AnalyticsMigrator::up(db, None)).await,
+        Service::All => Ok(()),
+    }
 }
 
 /// Runs `work` while holding the migration advisory lock of `db` on a connection of its own.

@@ -90,7 +90,8 @@ pub struct AppConfig {
 }
 
 impl AppState {
-    /// The state, plus the background tasks that keep it fresh (the catalog-change listener on `ecom_url`).
+    /// The state, plus the background tasks that keep it fresh (the catalog- and cart-change listeners on
+    /// `ecom_url`).
     pub async fn start(databases: Databases, config: AppConfig) -> anyhow::Result<(Self, BackgroundTasks)> {
         let commerce = Commerce::start(databases.ecom.clone(), databases.inventory.clone(), config.commerce)
             .await
@@ -111,8 +112,11 @@ impl AppState {
             web_dir: config.web_dir,
         }));
         let listener = PgListener::connect(&config.ecom_url).await.context("listening for catalog changes")?;
-        let follower = tokio::spawn(state.cache.clone().follow_changes(listener));
-        Ok((state, BackgroundTasks(vec![follower])))
+        let catalog = tokio::spawn(state.cache.clone().follow_changes(listener));
+        let listener = PgListener::connect(&config.ecom_url).await.context("listening for cart changes")?;
+        let origin = state.databases.instance.clone();
+        let carts = tokio::spawn(state.commerce.carts().clone().follow_changes(listener, origin));
+        Ok((state, BackgroundTasks(vec![catalog, carts])))
     }
 
     /// Makes readiness include the in-process materializer's health.

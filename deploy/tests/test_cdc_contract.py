@@ -46,11 +46,14 @@ def debezium(objects) -> dict[str, dict[str, str]]:
 
 
 def topics_of(props: dict[str, str]) -> list[str]:
+    """The topics a connector writes: one per captured table, except the outbox, whose records the outbox event
+    router sends to the event topic instead."""
     prefix = props["debezium.source.topic.prefix"]
     tables = [t.strip() for t in props["debezium.source.table.include.list"].split(",") if t.strip()]
     for t in tables:
         assert re.fullmatch(r"[a-z_]+\.[a-z_]+", t), f"table.include.list entry {t!r} is not a literal schema.table"
-    return [f"{prefix}.{t}" for t in tables]
+    outbox = EXPECTED["outbox"]
+    return [outbox["topic"] if t == outbox["table"] else f"{prefix}.{t}" for t in tables]
 
 
 def test_topic_prefixes(debezium):
@@ -85,6 +88,24 @@ def test_each_connector_has_its_own_slot(debezium):
     assert all(slots) and len(set(slots)) == len(slots), f"replication slots must be distinct: {slots}"
 
 
+def test_outbox_router(debezium):
+    """The ecom connector routes the outbox's inserts, and only those, through Debezium's outbox event router."""
+    props, outbox = debezium["ecom"], EXPECTED["outbox"]
+    assert outbox["table"] in props["debezium.source.table.include.list"].split(",")
+    transforms = props["debezium.transforms"].split(",")
+    assert transforms == ["outbox"]
+    assert props["debezium.transforms.outbox.type"] == outbox["router"]
+    assert props["debezium.transforms.outbox.table.field.event.key"] == outbox["key"]
+    assert f":header:{outbox['event_type_header']}" in props["debezium.transforms.outbox.table.fields.additional.placement"]
+    predicate = props["debezium.transforms.outbox.predicate"]
+    pattern = props[f"debezium.predicates.{predicate}.pattern"]
+    table_topic = f"{props['debezium.source.topic.prefix']}.{outbox['table']}"
+    assert re.fullmatch(pattern, table_topic)
+    for other in topics_of(props):
+        assert not re.fullmatch(pattern, other), f"the outbox router would also rewrite {other}"
+    assert "debezium.transforms" not in debezium["inventory"]
+
+
 def test_topic_job_creates_exactly_the_expected_topics(objects):
     text = configmap(objects, "data", "kafka-config")["data"]["kafka-topics.txt"]
     rows = [line.split() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
@@ -117,8 +138,8 @@ def publication_tables(database: str) -> set[str]:
     for path in sorted(sql_dir.rglob("*.sql")):
         if f"/{database}/" not in path.as_posix():
             continue
-        statements += re.findall(r"CREATE\s+PUBLICATION\s+bookstore_cdc\s+FOR\s+TABLE\s+([^;]+);",
-                                 path.read_text(), flags=re.I)
+        statements += re.findall(r"(?:CREATE\s+PUBLICATION\s+bookstore_cdc\s+FOR|ALTER\s+PUBLICATION\s+bookstore_cdc"
+                                 r"\s+ADD)\s+TABLE\s+([^;]+);", path.read_text(), flags=re.I)
     if not statements:
         pytest.fail(f"no `CREATE PUBLICATION bookstore_cdc FOR TABLE` for {database} under {sql_dir}")
     return {t.strip().split(".")[-1] for s in statements for t in s.split(",")}

@@ -38,7 +38,9 @@ macro_rules! sql_migrations {
 pub const ECOM: &[SqlMigration] = sql_migrations!(
     "ecom": "m20261127_000001_catalog_and_orders",
     "m20261127_000002_seed_books",
-    "m20261127_000003_idempotency_key_partial_index"
+    "m20261127_000003_idempotency_key_partial_index",
+    "m20261206_000004_cart_notify",
+    "m20261206_000005_outbox_relay",
 );
 /// The inventory database: stock levels and reservations.
 pub const INVENTORY: &[SqlMigration] = sql_migrations!("inventory":

@@ -91,10 +91,10 @@ async fn ensure_template(admin: &DatabaseConnection, service: &str, list: &[SqlM
     name
 }
 
-/// Three databases copied from the templates, dropped when this value is.
+/// Three databases copied from the templates, dropped when this value is (unless it only borrows them: no names).
 pub struct TestDatabases {
     pub urls: DatabaseUrls,
-    names: Vec<String>,
+    pub names: Vec<String>,
 }
 
 impl TestDatabases {
@@ -132,6 +132,12 @@ impl Drop for TestDatabases {
             runtime.block_on(async {
                 let admin = admin().await;
                 for name in names {
+                    // A database with replication slots (the outbox log's) cannot be dropped before them.
+                    let _ = admin
+                        .execute_unprepared(&format!(
+                            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '{name}'"
+                        ))
+                        .await;
                     let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
                 }
             });
@@ -188,6 +194,55 @@ impl TestApp {
 
     pub async fn ecom_value(&self, sql: &str) -> i64 {
         scalar(&self.ecom, sql).await
+    }
+
+    /// Starts reading what the outbox relays from now on: its inserts in the ecom database's write-ahead log (the
+    /// row itself is deleted in its own transaction), through a `test_decoding` slot dropped with the database.
+    pub async fn outbox_log(&self) -> OutboxLog {
+        let slot = format!("{}_outbox", self.databases.names[0]);
+        exec(&self.ecom, &format!("SELECT pg_create_logical_replication_slot('{slot}', 'test_decoding')")).await;
+        OutboxLog { db: self.ecom.clone(), slot }
+    }
+}
+
+/// One outbox event as the write-ahead log carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEvent {
+    pub id: String,
+    pub event_type: String,
+    pub aggregate_id: String,
+}
+
+/// The outbox's inserts since [`TestApp::outbox_log`], read without consuming them.
+pub struct OutboxLog {
+    db: DatabaseConnection,
+    slot: String,
+}
+
+impl OutboxLog {
+    pub async fn events(&self) -> Vec<OutboxEvent> {
+        let rows = self
+            .db
+            .query_all_raw(Statement::from_string(
+                self.db.get_database_backend(),
+                format!("SELECT data FROM pg_logical_slot_peek_changes('{}', NULL, NULL)", self.slot),
+            ))
+            .await
+            .expect("reading the outbox slot");
+        let field = |data: &str, name: &str| {
+            let start = data.find(&format!(" {name}[")).map(|at| at + 1)?;
+            let value = data[start..].split_once(":'")?.1;
+            Some(value[..value.find('\'')?].to_owned())
+        };
+        rows.iter()
+            .filter_map(|row| row.try_get::<String>("", "data").ok())
+            .filter(|data| data.starts_with("table public.outbox: INSERT:"))
+            .map(|data| OutboxEvent {
+                id: field(&data, "id").expect("id"),
+                event_type: field(&data, "event_type").expect("event_type"),
+                aggregate_id: field(&data, "aggregate_id").expect("aggregate_id"),
+            })
+            .collect()
     }
 }
 
@@ -338,8 +393,20 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn(options: Options) -> TestApp {
+    start(TestDatabases::create().await, options).await
+}
+
+impl TestApp {
+    /// Another replica of the application over the same databases, as behind a gateway without affinity: its own
+    /// pools, actors, caches and listeners. The databases stay with the first application.
+    pub async fn replica(&self) -> TestApp {
+        let shared = TestDatabases { urls: self.databases.urls.clone(), names: Vec::new() };
+        start(shared, Options::default()).await
+    }
+}
+
+async fn start(databases: TestDatabases, options: Options) -> TestApp {
     bookstore_api::telemetry::init(bookstore_api::telemetry::LogFormat::Pretty);
-    let databases = TestDatabases::create().await;
     let pools = Databases::connect(&databases.urls).await.expect("test databases reachable");
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());

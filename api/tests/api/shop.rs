@@ -98,6 +98,7 @@ async fn checkout_turns_the_cart_into_an_order_and_takes_the_stock_once() {
     let ann = app.shopper("ann");
     ann.add_seed(2, 2).await; // Clean Code, 39.99
     ann.add_seed(8, 1).await; // Learning Python, 69.99
+    let outbox = app.outbox_log().await;
     let response = ann.checkout(None).await;
     assert_eq!(response.status(), 201);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
@@ -113,7 +114,13 @@ async fn checkout_turns_the_cart_into_an_order_and_takes_the_stock_once() {
     let stock: Value = app.get_json(&format!("/inven/stock/{}", seed_id(2))).await.1;
     assert_eq!((stock["quantity"].as_i64(), stock["reserved"].as_i64()), (Some(48), Some(0)));
     assert_eq!(app.inventory_value("SELECT count(*) FROM reservations WHERE status <> 'CONFIRMED'").await, 0);
-    assert_eq!(app.ecom_value("SELECT count(*) FROM outbox WHERE event_type = 'order.created'").await, 1);
+    let events = outbox.events().await;
+    assert_eq!(events.len(), 1, "one event relayed: {events:?}");
+    assert_eq!(
+        (events[0].event_type.as_str(), events[0].aggregate_id.as_str()),
+        ("order.created", order["id"].as_str().unwrap())
+    );
+    assert_eq!(app.ecom_value("SELECT count(*) FROM outbox").await, 0, "relayed events do not pile up");
 
     let mine: Value = ann.get("/ecom/orders").await.json().await.unwrap();
     assert_eq!(mine["totalElements"], 1);
@@ -142,12 +149,17 @@ async fn an_order_keeps_the_price_paid() {
 async fn new_rows_get_time_ordered_ids() {
     let app = spawn_app().await;
     let ann = app.shopper("ann");
+    let outbox = app.outbox_log().await;
     for seed in [3, 4, 5] {
         ann.add_seed(seed, 1).await;
         assert_eq!(ann.checkout(None).await.status(), 201);
     }
     ann.add_seed(6, 1).await;
-    for (table, made) in [("orders", "created_at"), ("order_items", "order_id"), ("outbox", "created_at")] {
+    let events: Vec<uuid::Uuid> = outbox.events().await.iter().map(|e| e.id.parse().unwrap()).collect();
+    assert_eq!(events.len(), 3);
+    assert!(events.iter().all(|id| id.get_version_num() == 7), "outbox ids are v7: {events:?}");
+    assert!(events.windows(2).all(|pair| pair[0] < pair[1]), "each event's id is later than the one before");
+    for (table, made) in [("orders", "created_at"), ("order_items", "order_id")] {
         let sql = format!(
             "SELECT count(*) FROM (SELECT id, lag(id) OVER (ORDER BY {made}, id) AS before FROM {table}) AS t
              WHERE substr(id::text, 15, 1) <> '7' OR before >= id"
@@ -156,6 +168,52 @@ async fn new_rows_get_time_ordered_ids() {
         assert_eq!(app.ecom_value(&format!("SELECT count(*) FROM {table}")).await, 3, "{table}");
     }
     assert_eq!(app.ecom_value("SELECT count(*) FROM cart_items WHERE substr(id::text, 15, 1) = '7'").await, 1);
+}
+
+/// Two replicas over one database and a shopper whose requests alternate between them (no affinity): each
+/// replica shows the cart as the other left it, and a checkout on either buys exactly that, starting from a copy
+/// the other replica's change marked stale (`NOTIFY cart_changed`) rather than discovering the change by placing
+/// an order for stale lines (which would first hold stock for them).
+#[tokio::test]
+async fn one_cart_across_replicas() {
+    let a = spawn_app().await;
+    let b = a.replica().await;
+    let (on_a, on_b) = (a.shopper("ann"), b.shopper("ann"));
+    let lines = |cart: Value| -> Vec<(String, i64)> {
+        cart.as_array()
+            .unwrap()
+            .iter()
+            .map(|l| (l["bookId"].as_str().unwrap().to_owned(), l["quantity"].as_i64().unwrap()))
+            .collect()
+    };
+    on_a.add_seed(1, 1).await;
+    assert_eq!(lines(on_b.get("/ecom/cart").await.json().await.unwrap()), [(seed_id(1), 1)]);
+    on_b.add_seed(2, 2).await;
+    let on_a_cart: Value = on_a.get("/ecom/cart").await.json().await.unwrap();
+    assert_eq!(lines(on_a_cart.clone()), [(seed_id(1), 1), (seed_id(2), 2)]);
+    let first = on_a_cart[0]["id"].as_str().unwrap().to_owned();
+    let second = on_a_cart[1]["id"].as_str().unwrap().to_owned();
+    assert_eq!(on_a.put(&format!("/ecom/cart/{first}"), json!({"quantity": 3})).await.status(), 200);
+    assert_eq!(lines(on_b.get("/ecom/cart").await.json().await.unwrap()), [(seed_id(1), 3), (seed_id(2), 2)]);
+
+    // b's session holds [(1, 3), (2, 2)]; a removes the second line.
+    assert_eq!(on_a.delete(&format!("/ecom/cart/{second}")).await.status(), 204);
+    tokio::time::sleep(Duration::from_millis(500)).await; // the notification's way from a's commit to b
+    let response = on_b.checkout(None).await;
+    assert_eq!(response.status(), 201);
+    let order: Value = response.json().await.unwrap();
+    let bought: Vec<(String, i64)> = order["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["bookId"].as_str().unwrap().to_owned(), i["quantity"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(bought, [(seed_id(1), 3)]);
+    let held_for_the_removed_line = format!("SELECT count(*) FROM reservations WHERE book_id = '{}'", seed_id(2));
+    assert_eq!(a.inventory_value(&held_for_the_removed_line).await, 0, "the stale copy was never checked out");
+    assert_eq!(lines(on_a.get("/ecom/cart").await.json().await.unwrap()), []);
+    let mine: Value = on_a.get("/ecom/orders").await.json().await.unwrap();
+    assert_eq!(mine["content"][0]["id"], order["id"], "the order made on b is listed on a");
 }
 
 /// Another replica changed the cart in the database after this process's CartSession read it: the checkout
