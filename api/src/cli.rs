@@ -38,6 +38,27 @@ enum Command {
     Replay(ReplayArgs),
     /// Compare the source databases with analytics; exit non-zero on drift.
     Reconcile(ReconcileArgs),
+    /// Run only the built-in dev OIDC issuer, as an identity service of its own (the local cluster's stand-in for
+    /// Keycloak: several replicas verify its tokens through its JWKS).
+    Issuer(IssuerArgs),
+}
+
+#[derive(Args, Debug)]
+struct IssuerArgs {
+    #[arg(long, env = "BOOKSTORE_HTTP_ADDR", value_name = "BOOKSTORE_HTTP_ADDR", default_value = "127.0.0.1:8082")]
+    http_addr: std::net::SocketAddr,
+    /// Where browsers reach the issuer (a gateway in front of it): tokens are issued by `<this>/auth`.
+    #[arg(long, env = "BOOKSTORE_PUBLIC_URL", value_name = "BOOKSTORE_PUBLIC_URL")]
+    public_url: String,
+    #[arg(long, env = "BOOKSTORE_DEV_USERS", value_name = "BOOKSTORE_DEV_USERS",
+          default_value = crate::config::DEFAULT_DEV_USERS, value_parser = crate::config::dev_users, hide_default_value = true)]
+    dev_users: crate::config::DevUsers,
+    /// Where the signing key is kept (created on first start).
+    #[arg(long, env = "BOOKSTORE_DATA_DIR", value_name = "BOOKSTORE_DATA_DIR", default_value = "./.bookstore")]
+    data_dir: std::path::PathBuf,
+    /// Origins, besides the public URL, that may be redirected to after sign-in (comma-separated).
+    #[arg(long, env = "BOOKSTORE_CORS_ORIGINS", value_name = "BOOKSTORE_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Vec<String>,
 }
 
 /// Where change events come from: Kafka (Debezium topics) when `KAFKA_BOOTSTRAP_SERVERS` is set, else the
@@ -84,19 +105,21 @@ fn slot_prefix(value: &str) -> Result<String, String> {
 }
 
 impl CdcArgs {
-    fn source(&self, urls: &DatabaseUrls) -> SourceConfig {
-        match &self.kafka_bootstrap_servers {
-            Some(bootstrap) => SourceConfig::Kafka {
+    /// Kafka when a broker is set, else the replication streams of `databases` (none without them).
+    fn source(&self, databases: Option<&DatabaseUrls>) -> Option<SourceConfig> {
+        match (&self.kafka_bootstrap_servers, databases) {
+            (Some(bootstrap), _) => Some(SourceConfig::Kafka {
                 bootstrap_servers: bootstrap.clone(),
                 ecom_prefix: self.cdc_ecom_topic_prefix.clone(),
                 inventory_prefix: self.cdc_inventory_topic_prefix.clone(),
                 group: self.materializer_group.clone(),
-            },
-            None => SourceConfig::Embedded {
+            }),
+            (None, Some(urls)) => Some(SourceConfig::Embedded {
                 ecom_url: urls.ecom.clone(),
                 inventory_url: urls.inventory.clone(),
                 slot_prefix: self.replication_slot_prefix.clone(),
-            },
+            }),
+            (None, None) => None,
         }
     }
 
@@ -190,23 +213,53 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Serve(args)) => {
             with_databases(&args.databases, |urls, embedded| run_serve(&args, urls, embedded)).await
         }
-        Some(Command::Migrate(args)) => {
-            with_databases(&args.databases, |urls, _| async move {
-                let databases = Databases::connect(&urls).await.context("connecting to the databases")?;
-                databases.migrate(args.service).await.context("migrating")?;
-                tracing::info!(service = ?args.service, "migrations applied");
-                databases.close().await;
+        Some(Command::Migrate(args)) => match (args.service, args.databases.url_of(args.service)) {
+            // One database: only its URL is needed (an init container gets its own database's, and no other).
+            (service, Some(url)) if service != Service::All => {
+                let db = crate::db::connect_one(url).await.context("connecting to the database")?;
+                crate::db::migrate(&db, service).await.context("migrating")?;
+                tracing::info!(?service, "migrations applied");
+                let _ = db.close().await;
                 Ok(())
-            })
-            .await
-        }
-        Some(Command::Materialize(args)) => {
-            with_databases(&args.databases, |urls, embedded| run_materialize(&args, urls, embedded)).await
-        }
+            }
+            _ => {
+                with_databases(&args.databases, |urls, _| async move {
+                    let databases = Databases::connect(&urls).await.context("connecting to the databases")?;
+                    databases.migrate(args.service).await.context("migrating")?;
+                    tracing::info!(service = ?args.service, "migrations applied");
+                    databases.close().await;
+                    Ok(())
+                })
+                .await
+            }
+        },
+        Some(Command::Materialize(args)) => match args.cdc.kafka_bootstrap_servers.is_some() {
+            // Reading Debezium's topics, the materializer needs no source database: only its own (the least
+            // privilege the cluster gives it).
+            true => {
+                let analytics = args.databases.analytics_database_url.clone().context(
+                    "ANALYTICS_DATABASE_URL must be set (with KAFKA_BOOTSTRAP_SERVERS the other databases are not needed)",
+                )?;
+                run_materialize(&args, analytics, None).await
+            }
+            false => {
+                let args = &args;
+                with_databases(&args.databases, |urls, embedded| async move {
+                    if embedded {
+                        let databases = Databases::connect(&urls).await.context("connecting to the databases")?;
+                        databases.migrate(Service::All).await.context("migrating the embedded databases")?;
+                        databases.close().await;
+                    }
+                    run_materialize(args, urls.analytics.clone(), Some(&urls)).await
+                })
+                .await
+            }
+        },
         Some(Command::Replay(args)) => {
             with_databases(&args.databases, |urls, embedded| run_replay(&args, urls, embedded)).await
         }
         Some(Command::Reconcile(args)) => with_databases(&args.databases, |urls, _| run_reconcile(urls)).await,
+        Some(Command::Issuer(args)) => run_issuer(&args).await,
         None => unreachable!("parse() always supplies a command"),
     }
 }
@@ -307,19 +360,35 @@ async fn run_serve(args: &ServeArgs, urls: DatabaseUrls, embedded: bool) -> anyh
     served.context("serving HTTP")
 }
 
-async fn run_materialize(args: &MaterializeArgs, urls: DatabaseUrls, embedded: bool) -> anyhow::Result<()> {
-    if embedded {
-        let databases = Databases::connect(&urls).await.context("connecting to the databases")?;
-        databases.migrate(Service::All).await.context("migrating the embedded databases")?;
-        databases.close().await;
-    }
-    let analytics = crate::db::connect_one(&urls.analytics).await.context("connecting to analytics")?;
+async fn run_issuer(args: &IssuerArgs) -> anyhow::Result<()> {
+    let public_url = args.public_url.trim_end_matches('/');
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("cannot create BOOKSTORE_DATA_DIR={}", args.data_dir.display()))?;
+    let issuer = DevIssuer::start(&args.data_dir, public_url, &args.dev_users.0, &args.cors_origins)
+        .context("starting the dev issuer")?;
+    let listener = TcpListener::bind(args.http_addr)
+        .await
+        .with_context(|| format!("cannot listen on BOOKSTORE_HTTP_ADDR={}", args.http_addr))?;
+    let app = issuer.router().route("/healthz", axum::routing::get(|| async { "ok" }));
+    tracing::info!(addr = %args.http_addr, issuer = %format!("{public_url}/auth"), "dev OIDC issuer is serving");
+    serve(listener, app, shutdown_signal()).await.context("serving HTTP")
+}
+
+/// Runs the materializer on `analytics_url`, reading Kafka or, when `sources` are given and no broker is set, the
+/// source databases' replication streams.
+async fn run_materialize(
+    args: &MaterializeArgs,
+    analytics_url: String,
+    sources: Option<&DatabaseUrls>,
+) -> anyhow::Result<()> {
+    let source = args.cdc.source(sources).context("no CDC source: set KAFKA_BOOTSTRAP_SERVERS")?;
+    let analytics = crate::db::connect_one(&analytics_url).await.context("connecting to analytics")?;
     let listener = TcpListener::bind(args.http_addr)
         .await
         .with_context(|| format!("cannot listen on BOOKSTORE_HTTP_ADDR={}", args.http_addr))?;
     let config = MaterializerConfig {
         batch_linger: args.batching.cdc_batch_linger_ms,
-        ..MaterializerConfig::new(urls.analytics.clone(), args.cdc.source(&urls))
+        ..MaterializerConfig::new(analytics_url, source)
     };
     let mut materializer = Materializer::start(config).await.context("starting the materializer")?;
     let ops = crate::ops::materializer_router(materializer.status(), analytics.clone());

@@ -41,6 +41,17 @@ pub enum DatabaseSource {
 }
 
 impl DatabaseArgs {
+    /// The URL setting of one service's database (`None` for all of them, or when unset).
+    pub fn url_of(&self, service: crate::db::Service) -> Option<&str> {
+        use crate::db::Service;
+        match service {
+            Service::Ecom => self.ecom_database_url.as_deref(),
+            Service::Inventory => self.inventory_database_url.as_deref(),
+            Service::Analytics => self.analytics_database_url.as_deref(),
+            Service::All => None,
+        }
+    }
+
     pub fn source(&self) -> anyhow::Result<DatabaseSource> {
         let urls = [
             ("ECOM_DATABASE_URL", &self.ecom_database_url),
@@ -125,7 +136,7 @@ pub const DEFAULT_DEV_USERS: &str = "user1:user1pass:customer,admin1:admin1pass:
 #[derive(Clone, Debug)]
 pub struct DevUsers(pub Vec<DevUserSpec>);
 
-fn dev_users(raw: &str) -> Result<DevUsers, String> {
+pub(crate) fn dev_users(raw: &str) -> Result<DevUsers, String> {
     crate::issuer::parse_users(raw).map(DevUsers).map_err(|e| format!("expected name:password:role+role,… ({e})"))
 }
 
