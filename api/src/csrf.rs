@@ -15,7 +15,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use fred::prelude::{ClientLike, KeysInterface};
+use fred::prelude::KeysInterface;
 use rand::RngCore;
 use serde::Serialize;
 
@@ -64,10 +64,7 @@ pub struct RedisStore(fred::clients::Client);
 
 impl RedisStore {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let config = fred::types::config::Config::from_url(url).map_err(|e| StoreError(e.to_string()))?;
-        let client = fred::clients::Client::new(config, None, None, None);
-        client.init().await.map_err(|e| StoreError(e.to_string()))?;
-        Ok(Self(client))
+        crate::redis::connect(url).await.map(Self).map_err(|e| StoreError(e.to_string()))
     }
 
     fn key(token: &str) -> String {

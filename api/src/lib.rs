@@ -20,6 +20,7 @@ pub mod issuer;
 pub mod ops;
 pub mod params;
 pub mod ratelimit;
+pub mod redis;
 pub mod shop;
 pub mod spa;
 pub mod startup;

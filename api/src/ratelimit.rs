@@ -144,10 +144,7 @@ pub struct RedisLimiter {
 
 impl RedisLimiter {
     pub async fn connect(url: &str, limits: HashMap<&'static str, u32>) -> Result<Self, LimitError> {
-        use fred::prelude::ClientLike;
-        let config = fred::types::config::Config::from_url(url).map_err(|e| LimitError(e.to_string()))?;
-        let client = fred::clients::Client::new(config, None, None, None);
-        client.init().await.map_err(|e| LimitError(e.to_string()))?;
+        let client = crate::redis::connect(url).await.map_err(|e| LimitError(e.to_string()))?;
         Ok(Self { client, limits })
     }
 }
