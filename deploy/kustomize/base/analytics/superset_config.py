@@ -7,17 +7,21 @@ SECRET_KEY = os.environ["SUPERSET_SECRET_KEY"]
 
 # Superset's own metadata lives in the `superset` database on postgres-analytics (its own owner),
 # separate from the analytics data it charts.
+# SUPERSET_META_DB_HOSTPORT replaces the in-cluster address where Superset runs outside the cluster (the local
+# cluster of deploy/local); it is unset in Kubernetes.
 SQLALCHEMY_DATABASE_URI = (
     "postgresql+psycopg2://superset:"
     + quote(os.environ["SUPERSET_META_DB_PASSWORD"], safe="")
-    + "@postgres-analytics.data.svc.cluster.local:5432/superset"
+    + "@"
+    + os.environ.get("SUPERSET_META_DB_HOSTPORT", "postgres-analytics.data.svc.cluster.local:5432")
+    + "/superset"
 )
 
 # Behind the Gateway (X-Forwarded-* headers).
 ENABLE_PROXY_FIX = True
 # Writable scratch space on a read-only root filesystem (emptyDir).
-DATA_DIR = "/app/superset_home"
-UPLOAD_FOLDER = "/app/superset_home/uploads/"
+DATA_DIR = os.environ.get("SUPERSET_HOME", "/app/superset_home")
+UPLOAD_FOLDER = os.path.join(DATA_DIR, "uploads/")
 
 # The dashboards only read materialized views; nobody uploads files or runs DML through Superset.
 FEATURE_FLAGS = {
