@@ -94,6 +94,27 @@ struct CdcArgs {
         value_parser = slot_prefix
     )]
     replication_slot_prefix: String,
+    /// librdkafka properties for the materializer's consumer, `key=value` separated by commas (security settings,
+    /// timeouts); they apply on top of the materializer's own.
+    #[arg(long, env = "BOOKSTORE_KAFKA_PROPERTIES", value_name = "BOOKSTORE_KAFKA_PROPERTIES",
+          value_parser = kafka_properties, default_value = "")]
+    kafka_properties: KafkaProperties,
+}
+
+/// The parsed `BOOKSTORE_KAFKA_PROPERTIES` (a newtype, so clap takes the list as one value).
+#[derive(Debug, Clone, Default)]
+struct KafkaProperties(Vec<(String, String)>);
+
+fn kafka_properties(raw: &str) -> Result<KafkaProperties, String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| match entry.split_once('=') {
+            Some((key, value)) if !key.trim().is_empty() => Ok((key.trim().to_owned(), value.trim().to_owned())),
+            _ => Err(format!("`{entry}` is not key=value")),
+        })
+        .collect::<Result<_, _>>()
+        .map(KafkaProperties)
 }
 
 /// Slot names allow lower-case letters, digits and `_`, at most 63 bytes (with the `_inventory` suffix).
@@ -113,6 +134,7 @@ impl CdcArgs {
                 ecom_prefix: self.cdc_ecom_topic_prefix.clone(),
                 inventory_prefix: self.cdc_inventory_topic_prefix.clone(),
                 group: self.materializer_group.clone(),
+                properties: self.kafka_properties.0.clone(),
             }),
             (None, Some(urls)) => Some(SourceConfig::Embedded {
                 ecom_url: urls.ecom.clone(),

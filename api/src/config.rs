@@ -1,4 +1,4 @@
-//! Typed settings. Every setting is an environment variable with a flag of the same name (API.md); a bad value
+//! Typed settings. Every setting is an environment variable with a flag of the same name (docs/API.md); a bad value
 //! stops start-up with one line naming the variable and what it expects.
 
 use std::net::SocketAddr;

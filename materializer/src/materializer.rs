@@ -26,7 +26,14 @@ pub enum SourceConfig {
         slot_prefix: String,
     },
     /// Debezium topics in Kafka (`<prefix>.public.<table>`), read as a member of `group`.
-    Kafka { bootstrap_servers: String, ecom_prefix: String, inventory_prefix: String, group: String },
+    Kafka {
+        bootstrap_servers: String,
+        ecom_prefix: String,
+        inventory_prefix: String,
+        group: String,
+        /// librdkafka properties of the consumer on top of the materializer's own (security, timeouts).
+        properties: Vec<(String, String)>,
+    },
 }
 
 impl SourceConfig {
@@ -81,10 +88,14 @@ impl MaterializerConfig {
                     children.push(Child::Replication(ReplicationSettings { linger: self.batch_linger, ..settings }));
                 }
             }
-            SourceConfig::Kafka { bootstrap_servers, ecom_prefix, inventory_prefix, group } => {
+            SourceConfig::Kafka { bootstrap_servers, ecom_prefix, inventory_prefix, group, properties } => {
                 let topics = TopicMap::new(ecom_prefix, inventory_prefix);
                 let settings = KafkaSettings::new(bootstrap_servers, group, topics);
-                children.push(Child::Kafka(KafkaSettings { linger: self.batch_linger, ..settings }));
+                children.push(Child::Kafka(KafkaSettings {
+                    linger: self.batch_linger,
+                    properties: properties.clone(),
+                    ..settings
+                }));
             }
         }
         children

@@ -27,6 +27,7 @@ pub fn config(dbs: &TestDbs, bootstrap: &str, group: &str) -> MaterializerConfig
         ecom_prefix: ECOM.to_owned(),
         inventory_prefix: INVENTORY.to_owned(),
         group: group.to_owned(),
+        properties: Vec::new(),
     };
     let mut config = MaterializerConfig::new(&dbs.analytics, source);
     config.refresh_debounce = Duration::from_millis(100);
