@@ -8,7 +8,7 @@ use thiserror::Error;
 
 /// An amount of money: never negative, at most two decimals, held exactly.
 ///
-/// It serialises as a JSON number with exactly two decimals (`50.00`, not `50` or `50.0`), as API.md promises, by
+/// It serialises as a JSON number with exactly two decimals (`50.00`, not `50` or `50.0`), as docs/API.md promises, by
 /// writing the digits itself instead of going through a float.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, utoipa::ToSchema)]
 #[schema(value_type = f64, example = 49.99)]

@@ -1,4 +1,4 @@
-//! A small typed client of the Bookstore HTTP API (API.md), used by the step definitions.
+//! A small typed client of the Bookstore HTTP API (docs/API.md), used by the step definitions.
 //!
 //! [`Api`] is an anonymous visitor; [`Api::login`] gives a [`Session`] for a signed-in shopper or admin, which
 //! carries the bearer token and the CSRF token it fetched after login, and sends both on every write.

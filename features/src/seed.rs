@@ -1,4 +1,4 @@
-//! The ten books every fresh store starts with (API.md, "Seed data"), and made-up books for scenarios that need
+//! The ten books every fresh store starts with (docs/API.md, "Seed data"), and made-up books for scenarios that need
 //! one of their own.
 
 /// Title, id and price of each seed book, 50 copies each.

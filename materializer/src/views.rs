@@ -7,7 +7,7 @@ use sea_orm::sqlx::{self, Row as _};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-/// The business views of API.md, with the column(s) their rows are ordered by.
+/// The business views of docs/API.md, with the column(s) their rows are ordered by.
 pub const VIEWS: [(&str, &str); 10] = [
     ("vw_product_sales_volume", "units_sold DESC, title"),
     ("vw_sales_over_time", "sale_date"),

@@ -48,7 +48,7 @@ export function user(name) {
   throw new Error(`user ${name} is not in E2E_DEV_USERS`);
 }
 
-/** The seed books of API.md (fixed ids …01 to …10). */
+/** The seed books of docs/API.md (fixed ids …01 to …10). */
 export const SEED = {
   pragmatic: { id: '00000000-0000-0000-0000-000000000001', title: 'The Pragmatic Programmer' },
   cleanCode: { id: '00000000-0000-0000-0000-000000000002', title: 'Clean Code' },
@@ -173,7 +173,7 @@ export async function assertNoTokensInStorage(page, tokens = new Set(), where = 
 
 // ---------------------------------------------------------------- direct API calls (setup, checks)
 
-/** Password grant (API.md: the dev issuer allows it for scripts and tests). */
+/** Password grant (docs/API.md: the dev issuer allows it for scripts and tests). */
 export async function passwordToken(who) {
   const res = await fetch(`${BASE_URL}/auth/token`, {
     method: 'POST',

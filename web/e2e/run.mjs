@@ -4,7 +4,7 @@
 //
 //  - E2E_BASE_URL set: use that server (its dev users must match E2E_DEV_USERS, see lib.mjs).
 //  - E2E_STUB=1: start the in-memory contract stub (e2e/stub/server.mjs) instead — it only checks
-//    the specs and the SPA against our reading of API.md, never the backend.
+//    the specs and the SPA against our reading of docs/API.md, never the backend.
 //  - otherwise: start `bookstore serve` on a fresh data dir and free ports, with known dev users
 //    and rate limits off, wait for /readyz, run the specs, stop it (also on failure or Ctrl-C).
 //    The binary is E2E_BOOKSTORE_BIN, else $CARGO_TARGET_DIR/debug/bookstore, else

@@ -225,7 +225,7 @@ pub async fn load_directly(ecom: &PgPool, inventory: &PgPool, expected: &PgPool)
     bookstore_materializer::views::rebuild_views(expected).await.unwrap();
 }
 
-/// The defining query of `view` as API.md states it: the original `CREATE MATERIALIZED VIEW … AS <query>;` of the
+/// The defining query of `view` as docs/API.md states it: the original `CREATE MATERIALIZED VIEW … AS <query>;` of the
 /// views migration, which reads the fact tables directly (the live views read incrementally kept summaries).
 pub fn defining_query(view: &str) -> String {
     let sql = ANALYTICS.iter().find(|m| m.name.ends_with("_views")).expect("the views migration").up;
@@ -234,7 +234,7 @@ pub fn defining_query(view: &str) -> String {
     sql[start..].split(';').next().unwrap().to_owned()
 }
 
-/// The ten business views of `actual` beside their defining queries (API.md) run over the tables of `expected`,
+/// The ten business views of `actual` beside their defining queries (docs/API.md) run over the tables of `expected`,
 /// as sorted JSON rows; returns the names of the views that differ.
 pub async fn differing_views(actual: &PgPool, expected: &PgPool) -> Vec<String> {
     let mut differing = Vec::new();

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// A CONTRACT STUB of `bookstore serve` — in-memory, written from shared/API.md by the front-end
+// A CONTRACT STUB of `bookstore serve` — in-memory, written from docs/API.md by the front-end
 // engineer — so the e2e specs and the SPA can be exercised before the Rust backend exists.
 // It is not the backend and proves nothing about it: `npm run e2e` runs against the real binary;
 // `E2E_STUB=1 npm run e2e` runs against this. Dev issuer included (code + PKCE S256, refresh,

@@ -21,7 +21,7 @@ export interface PageQuery {
   size?: number;
 }
 
-/** Typed calls for every endpoint of shared/API.md that the browser uses. */
+/** Typed calls for every endpoint of docs/API.md that the browser uses. */
 export function createApi(client: ApiClient) {
   return {
     client,

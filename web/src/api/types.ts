@@ -1,4 +1,4 @@
-// JSON shapes from shared/API.md. `/ecom` is camelCase, `/inven` is snake_case.
+// JSON shapes from docs/API.md. `/ecom` is camelCase, `/inven` is snake_case.
 
 export type Uuid = string;
 
