@@ -297,10 +297,11 @@ def main(ports: Ports, state: Path, which: str, report: Path | None) -> int:
                 for n in range(1, SHOPPERS + 1)]
     started = scalar("ecom", "SELECT now()")
     initial = stock()
+    resent_before = sum(n - 1 for n in order_events().values() if n > 1)
     rows, failed = [], False
     for name in faults:
         outcomes, problems, healed, settling = phase(ports, name, shoppers, started, initial)
-        resent = sum(n - 1 for n in order_events().values() if n > 1)
+        resent = sum(n - 1 for n in order_events().values() if n > 1) - resent_before
         failed |= bool(problems)
         seen = ", ".join(f"{k}: {v}" for k, v in sorted(outcomes.statuses.items()))
         verdict = "held" if not problems else "BROKEN: " + "; ".join(problems)

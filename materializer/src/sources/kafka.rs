@@ -99,7 +99,12 @@ impl KafkaSource {
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
             .set("partition.assignment.strategy", "range,roundrobin")
-            .set("session.timeout.ms", "6000");
+            .set("session.timeout.ms", "6000")
+            // How long a fetch may wait at the broker for records. Kafka answers as soon as records arrive; a
+            // broker that does not (tansu holds a fetch for its whole wait) adds up to this much to every change's
+            // way into analytics: at librdkafka's 500 ms default the local cluster's freshness p99 was 0.8 s, at
+            // 100 ms 0.37 s (bench/README.md).
+            .set("fetch.wait.max.ms", "100");
         for (key, value) in &self.settings.properties {
             config.set(key, value);
         }
