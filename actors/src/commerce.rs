@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 use crate::cart::Carts;
 use crate::checkout::Step;
 use crate::error::CommerceError;
+use crate::orders::Orders;
 use crate::reservation::Stock;
 use crate::supervisor::{RestartPolicy, Root, RootArgs, RootMsg, Slots};
 use crate::sweeper::{SweepReport, SweeperMsg};
@@ -62,6 +63,7 @@ pub(crate) struct Deps {
 pub struct Commerce {
     carts: Carts,
     stock: Stock,
+    orders: Orders,
     root: ActorRef<RootMsg>,
     sweeper: Arc<RwLock<Option<ActorRef<SweeperMsg>>>>,
     #[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
@@ -101,6 +103,7 @@ impl Commerce {
             faults: faults.clone(),
         });
         let carts = Carts::new(deps.clone(), config.cart_idle, config.call_timeout, slots.carts.clone());
+        let orders = Orders::new(deps.clone());
         let sweeper = slots.sweeper.clone();
         let (root, _) = Actor::spawn(None, Root, RootArgs { slots, deps, policy: RestartPolicy::default() })
             .await
@@ -115,7 +118,7 @@ impl Commerce {
                 idle_stock.passivate_idle().await;
             }
         });
-        Ok(Self { carts, stock, root, sweeper, faults, _passivation: Arc::new(AbortOnDrop(passivation)) })
+        Ok(Self { carts, stock, orders, root, sweeper, faults, _passivation: Arc::new(AbortOnDrop(passivation)) })
     }
 
     pub fn carts(&self) -> &Carts {
@@ -124,6 +127,11 @@ impl Commerce {
 
     pub fn stock(&self) -> &Stock {
         &self.stock
+    }
+
+    /// Moves of placed orders: ship, deliver, cancel.
+    pub fn orders(&self) -> &Orders {
+        &self.orders
     }
 
     /// Settles abandoned and committed reservations now, rather than at the next tick.

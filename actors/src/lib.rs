@@ -7,8 +7,10 @@
 //!   processes comes from the conditional SQL in `bookstore_entities::repo::stock`);
 //! - the **checkout saga**: reserve every line or none, then one ecom transaction for the order, its lines and the
 //!   `order.created` outbox event, then confirm the reservations;
+//! - **order moves** after checkout (ship, deliver, cancel); a cancel gives the order's units back through the
+//!   Reservation actors, once;
 //! - a **Sweeper** that settles reservations a crash left behind: confirmed when their order committed, released
-//!   when it did not and they expired;
+//!   when it did not and they expired or the order was cancelled; and finishes interrupted stock returns;
 //! - a **root supervisor** that restarts failed children with backoff and gives up loudly after a burst.
 //!
 //! The HTTP layer talks to [`Commerce`] only; it never touches cart or stock state itself.
@@ -17,6 +19,7 @@ mod cart;
 mod checkout;
 mod commerce;
 mod error;
+mod orders;
 mod pool;
 mod reservation;
 mod supervisor;
@@ -26,6 +29,7 @@ pub use cart::Carts;
 pub use checkout::{CheckoutOutcome, Shortage};
 pub use commerce::{Commerce, CommerceConfig};
 pub use error::CommerceError;
+pub use orders::{MoveError, Mover, Orders};
 pub use reservation::Stock;
 pub use sweeper::SweepReport;
 

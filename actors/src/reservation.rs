@@ -4,7 +4,8 @@
 //! Holds, confirms and releases that arrive while the database is busy with the previous batch wait in the
 //! actor and go out together as the next batch: one transaction, one commit for many checkouts (group commit).
 //! Each batch is conditional SQL under the stock row's lock, which keeps stock correct across processes too.
-//! Admin changes (set, adjust) run on their own, in arrival order, each before the next batch.
+//! Admin changes (set, adjust) and a cancelled order's return run on their own, in arrival order, each before the
+//! next batch.
 
 use std::mem;
 use std::time::Duration;
@@ -24,8 +25,8 @@ pub(crate) struct ReservationState {
     repo: StockRepo,
     /// Work that arrived while a batch was in flight.
     queued: Batch,
-    /// Admin changes waiting for the batch in flight to finish.
-    admin: Vec<AdminChange>,
+    /// Changes that run alone (admin set and adjust, returns) waiting for the work in flight to finish.
+    solo: Vec<SoloChange>,
     /// Whether a batch or an admin change is running now; at most one at a time per book in this process.
     busy: bool,
 }
@@ -54,6 +55,11 @@ pub(crate) enum StockMsg {
     Adjust {
         delta: i32,
         reply: Reply<StockChange>,
+    },
+    /// A cancelled order gives back what it holds or bought of this book.
+    GiveBack {
+        checkout_id: Uuid,
+        reply: Reply<i32>,
     },
     /// The work in flight is done: start what queued meanwhile.
     Done,
@@ -99,19 +105,27 @@ impl Batch {
     }
 }
 
-enum AdminChange {
+/// A change that runs alone, not in a batch: rare, and each must not wait behind a steady stream of checkouts.
+enum SoloChange {
     Set { quantity: i32, reply: Reply<StockChange> },
     Adjust { delta: i32, reply: Reply<StockChange> },
+    GiveBack { checkout_id: Uuid, reply: Reply<i32> },
 }
 
-impl AdminChange {
+impl SoloChange {
     async fn run(self, book_id: Uuid, repo: &StockRepo) {
-        let _ = match self {
-            AdminChange::Set { quantity, reply } => {
-                reply.send(repo.set_quantity(book_id, quantity).await.map_err(Into::into))
+        // A reply nobody waits for any more (the caller timed out) is not an error of ours.
+        match self {
+            SoloChange::Set { quantity, reply } => {
+                let _ = reply.send(repo.set_quantity(book_id, quantity).await.map_err(Into::into));
             }
-            AdminChange::Adjust { delta, reply } => reply.send(repo.adjust(book_id, delta).await.map_err(Into::into)),
-        };
+            SoloChange::Adjust { delta, reply } => {
+                let _ = reply.send(repo.adjust(book_id, delta).await.map_err(Into::into));
+            }
+            SoloChange::GiveBack { checkout_id, reply } => {
+                let _ = reply.send(repo.give_back(book_id, checkout_id).await.map_err(Into::into));
+            }
+        }
     }
 }
 
@@ -125,7 +139,7 @@ impl Actor for Reservation {
         _myself: ActorRef<StockMsg>,
         (book_id, repo): (Uuid, StockRepo),
     ) -> Result<ReservationState, ActorProcessingErr> {
-        Ok(ReservationState { book_id, repo, queued: Batch::default(), admin: Vec::new(), busy: false })
+        Ok(ReservationState { book_id, repo, queued: Batch::default(), solo: Vec::new(), busy: false })
     }
 
     async fn handle(
@@ -147,8 +161,9 @@ impl Actor for Reservation {
                 state.queued.settle.push(Settle { checkout_id, confirm: true });
                 state.queued.settle_replies.push(reply);
             }
-            StockMsg::Set { quantity, reply } => state.admin.push(AdminChange::Set { quantity, reply }),
-            StockMsg::Adjust { delta, reply } => state.admin.push(AdminChange::Adjust { delta, reply }),
+            StockMsg::Set { quantity, reply } => state.solo.push(SoloChange::Set { quantity, reply }),
+            StockMsg::Adjust { delta, reply } => state.solo.push(SoloChange::Adjust { delta, reply }),
+            StockMsg::GiveBack { checkout_id, reply } => state.solo.push(SoloChange::GiveBack { checkout_id, reply }),
             StockMsg::Done => state.busy = false,
         }
         if !state.busy {
@@ -159,12 +174,12 @@ impl Actor for Reservation {
 }
 
 /// Sends the next piece of work to the database on its own task, so requests keep queueing meanwhile; the task
-/// tells the actor when it is done, also when it panicked (its callers then get an error, not a hang). Admin
+/// tells the actor when it is done, also when it panicked (its callers then get an error, not a hang). Solo
 /// changes go first: they are rare, and a steady stream of checkouts must not starve them.
 fn start_next(myself: &ActorRef<StockMsg>, state: &mut ReservationState) {
     let (book_id, repo) = (state.book_id, state.repo.clone());
-    let work = if !state.admin.is_empty() {
-        Work::Admin(state.admin.remove(0))
+    let work = if !state.solo.is_empty() {
+        Work::Solo(state.solo.remove(0))
     } else if !state.queued.is_empty() {
         Work::Batch(mem::take(&mut state.queued))
     } else {
@@ -175,14 +190,14 @@ fn start_next(myself: &ActorRef<StockMsg>, state: &mut ReservationState) {
     tokio::spawn(async move {
         let _done = done;
         match work {
-            Work::Admin(change) => change.run(book_id, &repo).await,
+            Work::Solo(change) => change.run(book_id, &repo).await,
             Work::Batch(batch) => batch.run(book_id, &repo).await,
         }
     });
 }
 
 enum Work {
-    Admin(AdminChange),
+    Solo(SoloChange),
     Batch(Batch),
 }
 
@@ -236,6 +251,12 @@ impl Stock {
     /// Adds `delta` units (admin; negative removes).
     pub async fn adjust(&self, book_id: Uuid, delta: i32) -> Result<StockChange, CommerceError> {
         self.pool.call(&book_id, |reply| StockMsg::Adjust { delta, reply }).await?
+    }
+
+    /// Gives back what a cancelled order holds or bought of a book, once; the units given back (0 when they were
+    /// before).
+    pub async fn give_back(&self, book_id: Uuid, checkout_id: Uuid) -> Result<i32, CommerceError> {
+        self.pool.call(&book_id, |reply| StockMsg::GiveBack { checkout_id, reply }).await?
     }
 
     pub(crate) async fn passivate_idle(&self) {

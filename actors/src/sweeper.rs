@@ -1,5 +1,7 @@
 //! Settles reservations that a crash or a lost connection left HELD: confirmed when their order committed (the
-//! order id is the checkout id), released when it did not and they expired. Runs on a timer, and on demand.
+//! order id is the checkout id), released when it did not and they expired, or when the order was cancelled since.
+//! And finishes the stock return of cancelled orders that a crash or an unreachable inventory database interrupted.
+//! Runs on a timer, and on demand.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -16,6 +18,8 @@ use crate::error::CommerceError;
 pub struct SweepReport {
     pub confirmed: usize,
     pub released: usize,
+    /// Cancelled orders whose stock return this sweep finished.
+    pub returned: usize,
 }
 
 pub(crate) struct Sweeper;
@@ -57,25 +61,30 @@ impl Actor for Sweeper {
 
 pub(crate) async fn sweep(deps: &Deps) -> Result<SweepReport, CommerceError> {
     let now = Utc::now();
-    let held = deps.stock_repo.held_before(now - deps.config.sweep_grace).await?;
-    if held.is_empty() {
-        return Ok(SweepReport::default());
-    }
-    let checkouts: Vec<Uuid> = held.iter().map(|h| h.checkout_id).collect::<HashSet<_>>().into_iter().collect();
-    let ordered: HashSet<Uuid> = deps.orders.existing(&checkouts).await?.into_iter().collect();
+    let cutoff = now - deps.config.sweep_grace;
     let mut report = SweepReport::default();
+    let held = deps.stock_repo.held_before(cutoff).await?;
+    let checkouts: Vec<Uuid> = held.iter().map(|h| h.checkout_id).collect::<HashSet<_>>().into_iter().collect();
+    let orders = deps.orders.statuses(&checkouts).await?;
     for reservation in held {
-        if ordered.contains(&reservation.checkout_id) {
-            if deps.stock.confirm(reservation.book_id, reservation.checkout_id).await? > 0 {
-                report.confirmed += 1;
-            }
-        } else if reservation.expires_at < now
-            && deps.stock.release(reservation.book_id, reservation.checkout_id).await? > 0
-        {
-            report.released += 1;
+        let (book, checkout) = (reservation.book_id, reservation.checkout_id);
+        let (units, counter) = match orders.get(&checkout).map(String::as_str) {
+            // Cancelled after it was placed: its units go back (here, they only leave `reserved`).
+            Some("CANCELLED") => (deps.stock.give_back(book, checkout).await?, &mut report.released),
+            Some(_) => (deps.stock.confirm(book, checkout).await?, &mut report.confirmed),
+            None if reservation.expires_at < now => (deps.stock.release(book, checkout).await?, &mut report.released),
+            None => continue,
+        };
+        if units > 0 {
+            *counter += 1;
         }
+    }
+    for order in deps.orders.cancelled_unreturned(cutoff.fixed_offset()).await? {
+        crate::orders::give_back(deps, &order).await?;
+        report.returned += 1;
     }
     metrics::counter!("reservations_swept_total", "outcome" => "confirmed").increment(report.confirmed as u64);
     metrics::counter!("reservations_swept_total", "outcome" => "released").increment(report.released as u64);
+    metrics::counter!("reservations_swept_total", "outcome" => "returned").increment(report.returned as u64);
     Ok(report)
 }

@@ -139,6 +139,82 @@ impl Isbn {
     }
 }
 
+/// Where an order is in its life. Placed orders start CONFIRMED (`PENDING` is reserved for payment flows the
+/// shop does not have); an admin ships and then delivers them, and the shopper or an admin may cancel one that has
+/// not shipped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OrderStatus {
+    Pending,
+    Confirmed,
+    Shipped,
+    Delivered,
+    Cancelled,
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("expected one of PENDING, CONFIRMED, SHIPPED, DELIVERED, CANCELLED")]
+pub struct OrderStatusError;
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 5] = [
+        OrderStatus::Pending,
+        OrderStatus::Confirmed,
+        OrderStatus::Shipped,
+        OrderStatus::Delivered,
+        OrderStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Pending => "PENDING",
+            OrderStatus::Confirmed => "CONFIRMED",
+            OrderStatus::Shipped => "SHIPPED",
+            OrderStatus::Delivered => "DELIVERED",
+            OrderStatus::Cancelled => "CANCELLED",
+        }
+    }
+
+    /// The statuses an order in this one may move to.
+    pub fn next(self) -> &'static [OrderStatus] {
+        match self {
+            OrderStatus::Pending => &[OrderStatus::Confirmed, OrderStatus::Cancelled],
+            OrderStatus::Confirmed => &[OrderStatus::Shipped, OrderStatus::Cancelled],
+            OrderStatus::Shipped => &[OrderStatus::Delivered],
+            OrderStatus::Delivered | OrderStatus::Cancelled => &[],
+        }
+    }
+
+    /// The statuses from which an order may move to this one.
+    pub fn previous(self) -> Vec<OrderStatus> {
+        Self::ALL.into_iter().filter(|from| from.next().contains(&self)).collect()
+    }
+
+    /// The outbox event that announces an order reaching this status.
+    pub fn event_type(self) -> &'static str {
+        match self {
+            OrderStatus::Pending => "order.pending",
+            OrderStatus::Confirmed => "order.created",
+            OrderStatus::Shipped => "order.shipped",
+            OrderStatus::Delivered => "order.delivered",
+            OrderStatus::Cancelled => "order.cancelled",
+        }
+    }
+}
+
+impl fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for OrderStatus {
+    type Err = OrderStatusError;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw).ok_or(OrderStatusError)
+    }
+}
+
 /// Which page of a listing to return: `page` counts from 0, `size` is 1 to [`PageRequest::MAX_SIZE`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PageRequest {
@@ -224,6 +300,20 @@ mod tests {
         assert!(money("1.100").is_ok(), "trailing zeros are not extra precision");
         assert!(serde_json::from_str::<Money>("-3").is_err());
         assert_eq!(serde_json::from_str::<Money>("39.99").unwrap(), money("39.99").unwrap());
+    }
+
+    #[test]
+    fn order_statuses_move_forward_only() {
+        use OrderStatus::*;
+        assert_eq!(Confirmed.next(), [Shipped, Cancelled]);
+        assert_eq!(Shipped.next(), [Delivered]);
+        assert!(Delivered.next().is_empty() && Cancelled.next().is_empty());
+        assert_eq!(Cancelled.previous(), [Pending, Confirmed]);
+        assert_eq!(Delivered.previous(), [Shipped]);
+        for status in OrderStatus::ALL {
+            assert_eq!(OrderStatus::from_str(status.as_str()), Ok(status));
+        }
+        assert_eq!(OrderStatus::from_str("confirmed"), Err(OrderStatusError));
     }
 
     #[test]

@@ -41,6 +41,7 @@ pub const ECOM: &[SqlMigration] = sql_migrations!(
     "m20261127_000003_idempotency_key_partial_index",
     "m20261206_000004_cart_notify",
     "m20261206_000005_outbox_relay",
+    "m20261206_000006_order_lifecycle",
 );
 /// The inventory database: stock levels and reservations.
 pub const INVENTORY: &[SqlMigration] = sql_migrations!("inventory":
@@ -49,6 +50,7 @@ pub const INVENTORY: &[SqlMigration] = sql_migrations!("inventory":
     "m20261127_000003_stock_apply",
     "m20261127_000004_stock_apply_by_key",
     "m20261128_000005_reservations_natural_key",
+    "m20261206_000006_stock_returns",
 );
 /// The analytics database: the star schema, CDC bookkeeping and the views (incrementally maintained, ADR 006).
 pub const ANALYTICS: &[SqlMigration] = sql_migrations!("analytics":

@@ -10,7 +10,7 @@ use thiserror::Error;
 use uuid::Uuid;
 
 use super::{UNIQUE_VIOLATION, id_list, sql_state};
-use crate::types::{Page, PageRequest};
+use crate::types::{OrderStatus, Page, PageRequest};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrderLine {
@@ -27,6 +27,9 @@ pub struct OrderRecord {
     pub total: Decimal,
     pub status: String,
     pub created_at: DateTimeWithTimeZone,
+    /// Set when the order shipped (either may be absent).
+    pub carrier: Option<String>,
+    pub tracking_number: Option<String>,
     pub items: Vec<OrderLine>,
 }
 
@@ -37,6 +40,46 @@ struct OrderRow {
     total: Decimal,
     status: String,
     created_at: DateTimeWithTimeZone,
+    carrier: Option<String>,
+    tracking_number: Option<String>,
+}
+
+/// One step of an order's life: the placing (from the order row), then each move (`order_history`).
+#[derive(Clone, Debug, PartialEq, Eq, FromQueryResult)]
+pub struct HistoryEntry {
+    pub status: String,
+    pub at: DateTimeWithTimeZone,
+    /// The shopper's or the admin's user id.
+    pub actor: String,
+    pub note: Option<String>,
+}
+
+/// A move asked of an order.
+#[derive(Clone, Debug)]
+pub struct Move<'a> {
+    pub order_id: Uuid,
+    pub to: OrderStatus,
+    /// The user asking; with `owner_only`, the order must be theirs (else it is not found).
+    pub actor: &'a str,
+    pub owner_only: bool,
+    pub note: Option<&'a str>,
+    /// Shipment details (a ship move), kept when absent.
+    pub carrier: Option<&'a str>,
+    pub tracking_number: Option<&'a str>,
+}
+
+/// What a [`Move`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Moved {
+    /// The order moved; the move's history line and outbox event committed with it.
+    Done(OrderRecord),
+    /// The order already had the asked status: nothing changed (a retried request).
+    Already(OrderRecord),
+    /// The order's status does not lead to the asked one.
+    Refused {
+        current: OrderStatus,
+    },
+    NotFound,
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -81,7 +124,7 @@ pub enum PlaceError {
     Db(#[from] DbErr),
 }
 
-const ORDER_COLUMNS: &str = "id, user_id, total, status, created_at";
+const ORDER_COLUMNS: &str = "id, user_id, total, status, created_at, carrier, tracking_number";
 
 fn statement(sql: impl Into<String>, values: impl IntoIterator<Item = Value>) -> Statement {
     Statement::from_sql_and_values(DbBackend::Postgres, sql.into(), values)
@@ -183,6 +226,8 @@ impl OrderRepo {
             total,
             status: "CONFIRMED".to_owned(),
             created_at,
+            carrier: None,
+            tracking_number: None,
             items,
         })
     }
@@ -209,10 +254,27 @@ impl OrderRepo {
 
     /// Orders newest first: one user's, or everyone's when `user_id` is `None` (admin).
     pub async fn page(&self, user_id: Option<&str>, request: PageRequest) -> Result<Page<OrderRecord>, DbErr> {
-        let (filter, values): (&str, Vec<Value>) = match user_id {
-            Some(user) => ("WHERE user_id = $1", vec![user.into()]),
-            None => ("", vec![]),
-        };
+        self.page_in(user_id, None, request).await
+    }
+
+    /// [`OrderRepo::page`], only those in `status` when it is given.
+    pub async fn page_in(
+        &self,
+        user_id: Option<&str>,
+        status: Option<OrderStatus>,
+        request: PageRequest,
+    ) -> Result<Page<OrderRecord>, DbErr> {
+        let mut conditions = Vec::new();
+        let mut values: Vec<Value> = Vec::new();
+        if let Some(user) = user_id {
+            values.push(user.into());
+            conditions.push(format!("user_id = ${}", values.len()));
+        }
+        if let Some(status) = status {
+            values.push(status.as_str().into());
+            conditions.push(format!("status = ${}", values.len()));
+        }
+        let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
         let total = self
             .db
             .query_one_raw(statement(format!("SELECT count(*) AS n FROM orders {filter}"), values.clone()))
@@ -233,22 +295,135 @@ impl OrderRepo {
         Ok(Page { items: self.with_lines(rows).await?, total: u64::try_from(total).unwrap_or(0), request })
     }
 
-    /// Which of these order ids exist (the reservation sweeper asks: did that checkout's order commit?).
-    pub async fn existing(&self, ids: &[Uuid]) -> Result<Vec<Uuid>, DbErr> {
+    /// The status of each of these orders that exists (the reservation sweeper asks: did that checkout's order
+    /// commit, and was it cancelled since?).
+    pub async fn statuses(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, String>, DbErr> {
         #[derive(FromQueryResult)]
-        struct Id {
+        struct Row {
             id: Uuid,
+            status: String,
         }
         if ids.is_empty() {
-            return Ok(Vec::new());
+            return Ok(HashMap::new());
         }
-        let rows = Id::find_by_statement(statement(
-            "SELECT id FROM orders WHERE id = ANY(string_to_array($1, ',')::uuid[])",
+        let rows = Row::find_by_statement(statement(
+            "SELECT id, status FROM orders WHERE id = ANY(string_to_array($1, ',')::uuid[])",
             [id_list(ids.iter().copied()).into()],
         ))
         .all(&self.db)
         .await?;
-        Ok(rows.into_iter().map(|r| r.id).collect())
+        Ok(rows.into_iter().map(|r| (r.id, r.status)).collect())
+    }
+
+    /// Moves an order to another status, in one statement (one round trip, one commit): the order row is locked,
+    /// and only when its status leads to the asked one are the new status, the history line and the outbox event
+    /// written (ids made here, time-ordered, ADR 012). Otherwise nothing is written and the answer says why.
+    pub async fn transition(&self, change: &Move<'_>) -> Result<Moved, DbErr> {
+        #[derive(FromQueryResult)]
+        struct Row {
+            before: String,
+            moved: bool,
+        }
+        let from: Vec<String> = change.to.previous().iter().map(|s| s.as_str().to_owned()).collect();
+        let row = Row::find_by_statement(statement(
+            "WITH target AS (
+                 SELECT id, status FROM orders
+                 WHERE id = $1 AND (NOT $3 OR user_id = $2)
+                 FOR UPDATE),
+             moved AS (
+                 UPDATE orders o
+                 SET status = $4, carrier = coalesce($7, o.carrier), tracking_number = coalesce($8, o.tracking_number)
+                 FROM target t
+                 WHERE o.id = t.id AND t.status = ANY(string_to_array($5, ','))
+                 RETURNING o.id, o.user_id, o.status, o.updated_at, o.carrier, o.tracking_number),
+             history AS (
+                 INSERT INTO order_history (id, order_id, status, actor, note)
+                 SELECT $9, id, status, $2, $6 FROM moved),
+             event AS (
+                 INSERT INTO outbox (id, aggregate_type, aggregate_id, event_type, payload)
+                 SELECT $10, 'order', id, $11, jsonb_build_object(
+                     'orderId', id, 'userId', user_id, 'status', status, 'at', updated_at, 'actor', $2::text,
+                     'note', $6::text, 'carrier', carrier, 'trackingNumber', tracking_number)
+                 FROM moved)
+             SELECT t.status AS before, EXISTS (SELECT 1 FROM moved) AS moved FROM target t",
+            [
+                change.order_id.into(),
+                change.actor.into(),
+                change.owner_only.into(),
+                change.to.as_str().into(),
+                from.join(",").into(),
+                change.note.map(str::to_owned).into(),
+                change.carrier.map(str::to_owned).into(),
+                change.tracking_number.map(str::to_owned).into(),
+                Uuid::now_v7().into(),
+                Uuid::now_v7().into(),
+                change.to.event_type().into(),
+            ],
+        ))
+        .one(&self.db)
+        .await?;
+        let Some(row) = row else { return Ok(Moved::NotFound) };
+        let current: OrderStatus =
+            row.before.parse().map_err(|_| DbErr::Custom(format!("unknown order status {}", row.before)))?;
+        if !row.moved && current != change.to {
+            return Ok(Moved::Refused { current });
+        }
+        let order =
+            self.get(change.order_id).await?.ok_or_else(|| DbErr::RecordNotFound(change.order_id.to_string()))?;
+        Ok(if row.moved { Moved::Done(order) } else { Moved::Already(order) })
+    }
+
+    /// The order's life so far, oldest first: its placing, then every move.
+    pub async fn history(&self, order_id: Uuid) -> Result<Vec<HistoryEntry>, DbErr> {
+        HistoryEntry::find_by_statement(statement(
+            "SELECT 'CONFIRMED' AS status, created_at AS at, user_id AS actor, NULL::text AS note, 0 AS step, NULL::uuid AS id
+             FROM orders WHERE id = $1
+             UNION ALL
+             SELECT status, created_at, actor, note, 1, id FROM order_history WHERE order_id = $1
+             ORDER BY step, at, id",
+            [order_id.into()],
+        ))
+        .all(&self.db)
+        .await
+    }
+
+    /// Cancelled orders whose units are not back in stock yet, cancelled before `cutoff` (the sweeper's list).
+    pub async fn cancelled_unreturned(&self, cutoff: DateTimeWithTimeZone) -> Result<Vec<OrderRecord>, DbErr> {
+        let rows = OrderRow::find_by_statement(statement(
+            format!(
+                "SELECT {ORDER_COLUMNS} FROM orders
+                 WHERE status = 'CANCELLED' AND stock_returned_at IS NULL AND updated_at < $1
+                 ORDER BY updated_at LIMIT 100"
+            ),
+            [cutoff.into()],
+        ))
+        .all(&self.db)
+        .await?;
+        self.with_lines(rows).await
+    }
+
+    /// Records that a cancelled order's units are back in stock (once; later calls change nothing).
+    pub async fn mark_stock_returned(&self, order_id: Uuid) -> Result<(), DbErr> {
+        self.db
+            .execute_raw(statement(
+                "UPDATE orders SET stock_returned_at = now()
+                 WHERE id = $1 AND status = 'CANCELLED' AND stock_returned_at IS NULL",
+                [order_id.into()],
+            ))
+            .await
+            .map(|_| ())
+    }
+
+    /// Whether a cancelled order's units are back in stock.
+    pub async fn stock_returned(&self, order_id: Uuid) -> Result<bool, DbErr> {
+        let row = self
+            .db
+            .query_one_raw(statement(
+                "SELECT stock_returned_at IS NOT NULL AS done FROM orders WHERE id = $1",
+                [order_id.into()],
+            ))
+            .await?;
+        row.map_or(Ok(false), |row| row.try_get("", "done"))
     }
 
     async fn with_lines(&self, rows: Vec<OrderRow>) -> Result<Vec<OrderRecord>, DbErr> {
@@ -281,6 +456,8 @@ impl OrderRepo {
                 total: r.total,
                 status: r.status,
                 created_at: r.created_at,
+                carrier: r.carrier,
+                tracking_number: r.tracking_number,
             })
             .collect())
     }

@@ -150,6 +150,20 @@ impl StockRepo {
         Ok(Applied { settled, granted })
     }
 
+    /// Gives back what a cancelled order (`checkout_id`) holds or bought of one book, once (the `stock_return`
+    /// function): a CONFIRMED reservation's units go back to `quantity`, a still HELD one's leave `reserved`.
+    /// Returns the units given back; 0 when that reservation was settled this way before (or never existed).
+    pub async fn give_back(&self, book_id: Uuid, checkout_id: Uuid) -> Result<i32, DbErr> {
+        let rows = self
+            .db
+            .query_all_raw(statement(
+                "SELECT units FROM stock_return($1, ARRAY[$2]::uuid[])",
+                [book_id.into(), checkout_id.into()],
+            ))
+            .await?;
+        rows.iter().map(|row| row.try_get::<i32>("", "units")).sum()
+    }
+
     /// Reservations still HELD that were made before `cutoff` (the sweeper's work list).
     pub async fn held_before(&self, cutoff: DateTime<Utc>) -> Result<Vec<HeldReservation>, DbErr> {
         HeldReservation::find_by_statement(statement(
