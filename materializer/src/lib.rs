@@ -21,6 +21,7 @@
 //!   the generic decoder for anything else.
 //! - [`sources`]: the Kafka consumer and the embedded pgoutput reader, behind [`sources::ChangeSource`].
 //! - [`actors`]: the supervised tree (sources, one stream per table, the view refresher).
+//! - [`events`]: order events (the outbox) for the API's live streams, from the embedded reader or from Kafka.
 //! - [`Materializer`] / [`run`], [`replay()`], [`reconcile()`], [`view()`], [`freshness()`] and [`status`]: what the
 //!   `bookstore` binary calls.
 
@@ -29,6 +30,7 @@ pub mod change;
 pub mod column;
 pub mod envelope;
 pub mod error;
+pub mod events;
 pub mod fast_decode;
 mod fields;
 pub mod materializer;

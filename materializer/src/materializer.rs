@@ -9,6 +9,7 @@ use ractor::{Actor, ActorRef};
 use tokio::task::JoinHandle;
 
 use crate::actors::{Child, Context, RestartPolicy, Supervisor, SupervisorMsg, TreeSettings};
+use crate::events::InProcessFeed;
 use crate::sink::Sink;
 use crate::sources::kafka::KafkaSettings;
 use crate::sources::replication::ReplicationSettings;
@@ -63,6 +64,8 @@ pub struct MaterializerConfig {
     pub restart: RestartPolicy,
     /// How long a graceful shutdown may take before the tree is killed.
     pub shutdown_deadline: Duration,
+    /// Where the embedded source hands the order events it reads (the outbox's inserts), if anywhere.
+    pub order_events: Option<InProcessFeed>,
 }
 
 impl MaterializerConfig {
@@ -74,6 +77,7 @@ impl MaterializerConfig {
             batch_linger: DEFAULT_BATCH_LINGER,
             restart: RestartPolicy::default(),
             shutdown_deadline: Duration::from_secs(10),
+            order_events: None,
         }
     }
 
@@ -82,7 +86,10 @@ impl MaterializerConfig {
         children.push(Child::Refresher);
         match &self.source {
             SourceConfig::Embedded { ecom_url, inventory_url, slot_prefix } => {
-                let ecom = ReplicationSettings::ecom(ecom_url, format!("{slot_prefix}_ecom"));
+                let ecom = ReplicationSettings {
+                    order_events: self.order_events.clone(),
+                    ..ReplicationSettings::ecom(ecom_url, format!("{slot_prefix}_ecom"))
+                };
                 let inventory = ReplicationSettings::inventory(inventory_url, format!("{slot_prefix}_inventory"));
                 for settings in [ecom, inventory] {
                     children.push(Child::Replication(ReplicationSettings { linger: self.batch_linger, ..settings }));

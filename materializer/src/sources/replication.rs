@@ -19,11 +19,14 @@ use tokio::time::{Instant, timeout};
 use super::pgoutput::{self, Datum, Message, Origin, Relations};
 use super::{ChangeSource, Polled, RawRecord, route};
 use crate::envelope::{ChangeEvent, Op};
+use crate::events::{InProcessFeed, OrderEvent};
 use crate::sink::{Offset, Sink, TableBatch};
 use crate::topic::CapturedTable;
 
 /// The publication the migrations create in both source databases.
 pub const PUBLICATION: &str = "bookstore_cdc";
+/// The ecom table whose inserts are order events (published, never materialized).
+const OUTBOX: &str = "outbox";
 
 /// One source database to read.
 #[derive(Debug, Clone)]
@@ -37,6 +40,8 @@ pub struct ReplicationSettings {
     pub max_batch: usize,
     /// How long to keep collecting after the first transaction of a batch.
     pub linger: Duration,
+    /// Where the outbox's committed inserts go (ecom only), for the API's live streams.
+    pub order_events: Option<InProcessFeed>,
 }
 
 impl ReplicationSettings {
@@ -58,6 +63,7 @@ impl ReplicationSettings {
             tables,
             max_batch: 5000,
             linger: crate::materializer::DEFAULT_BATCH_LINGER,
+            order_events: None,
         }
     }
 
@@ -76,6 +82,8 @@ struct OpenTx {
     xid: u32,
     commit_ms: i64,
     events: Vec<PendingChange>,
+    /// Its outbox inserts, handed on when it commits.
+    order_events: Vec<OrderEvent>,
 }
 
 pub struct ReplicationSource {
@@ -231,6 +239,19 @@ impl ReplicationSource {
         lsn: u64,
     ) -> anyhow::Result<()> {
         let relation = self.relations.get(relation_id).with_context(|| format!("unknown relation {relation_id}"))?;
+        if relation.name == OUTBOX {
+            // Only its inserts are events (the row is deleted in the same transaction).
+            if let (Some(_), Op::Create, Some(new), Some(open)) =
+                (&self.settings.order_events, op, new.as_deref(), self.open.as_mut())
+            {
+                let (row, _) = pgoutput::row_json(&relation.columns, new);
+                match OrderEvent::from_outbox_row(&row) {
+                    Some(event) => open.order_events.push(event),
+                    None => tracing::warn!(lsn, "an outbox row that is not an order event; skipped"),
+                }
+            }
+            return Ok(());
+        }
         let Some(table) = self.settings.tables.iter().copied().find(|t| t.table_name() == relation.name) else {
             return Ok(());
         };
@@ -262,6 +283,11 @@ impl ReplicationSource {
     /// Closes the open transaction into `polled`.
     fn on_commit(&mut self, end_lsn: u64, polled: &mut Polled<u64>, paused: &BTreeSet<CapturedTable>) -> usize {
         let Some(open) = self.open.take() else { return 0 };
+        if let Some(feed) = &self.settings.order_events {
+            for event in open.order_events {
+                feed.publish(event);
+            }
+        }
         let mut count = 0;
         let mut touched = BTreeSet::new();
         for (table, lsn, event, raw_payload) in open.events {
@@ -412,7 +438,7 @@ impl ChangeSource for ReplicationSource {
                 ReplicationEvent::Begin { xid, commit_time_micros, .. } => {
                     // pgoutput times count from 2000-01-01.
                     let commit_ms = commit_time_micros / 1000 + 946_684_800_000;
-                    self.open = Some(OpenTx { xid, commit_ms, events: Vec::new() });
+                    self.open = Some(OpenTx { xid, commit_ms, events: Vec::new(), order_events: Vec::new() });
                 }
                 ReplicationEvent::XLogData { wal_start, data, .. } => self.on_message(&data, wal_start.as_u64())?,
                 ReplicationEvent::Commit { end_lsn, .. } => {

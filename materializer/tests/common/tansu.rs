@@ -64,19 +64,25 @@ impl Tansu {
             std::thread::sleep(Duration::from_millis(50));
         }
         for topic in TOPICS {
-            let output = Command::new(&bin)
-                .args(["topic", "create", "--broker", &url, topic, "--partitions", &partitions.to_string()])
-                .env("RUST_LOG", "warn")
-                .output()
-                .unwrap();
-            assert!(
-                output.status.success(),
-                "creating {topic}: {}{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            );
+            tansu.create_topic(topic, partitions);
         }
         tansu
+    }
+
+    /// Creates one more topic.
+    pub fn create_topic(&self, topic: &str, partitions: u32) {
+        let url = format!("tcp://{}", self.bootstrap);
+        let output = Command::new(tansu_bin())
+            .args(["topic", "create", "--broker", &url, topic, "--partitions", &partitions.to_string()])
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "creating {topic}: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 
     /// What the broker logged so far.
