@@ -1,7 +1,9 @@
 //! Starting and stopping a real `bookstore serve` on a fresh embedded data dir, or pointing at one already running.
 //!
-//! Which binary: `BOOKSTORE_BIN` when set; otherwise `bookstore` beside this test's own `target/<profile>/`
-//! (what `cargo test --workspace` builds); otherwise the CI build in `/var/cache/bookstore/target/debug/`.
+//! Which binary: `BOOKSTORE_BIN` when set. Otherwise, run by cargo, the suite builds `bookstore` itself into its
+//! own `target/<profile>/` (`cargo build -p bookstore-api --bin bookstore`, nothing to do when it is current), so
+//! `cargo test -p bookstore-features` works on a fresh clone and never tests a stale binary. Run without cargo,
+//! it takes `bookstore` beside its own `target/<profile>/`, then the CI build in `/var/cache/bookstore/target/debug/`.
 
 use std::fs::{File, Permissions};
 use std::os::unix::fs::PermissionsExt;
@@ -87,8 +89,13 @@ fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-/// The `bookstore` binary to run (see the module documentation).
+/// The `bookstore` binary to run (see the module documentation). Built at most once per run.
 pub fn locate_binary() -> anyhow::Result<PathBuf> {
+    static BINARY: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    BINARY.get_or_init(|| find_or_build().map_err(|e| format!("{e:#}"))).clone().map_err(anyhow::Error::msg)
+}
+
+fn find_or_build() -> anyhow::Result<PathBuf> {
     if let Some(path) = std::env::var_os("BOOKSTORE_BIN") {
         let path = PathBuf::from(path);
         if !path.is_file() {
@@ -96,13 +103,12 @@ pub fn locate_binary() -> anyhow::Result<PathBuf> {
         }
         return Ok(path);
     }
-    let mut candidates = Vec::new();
-    // target/<profile>/deps/bdd-<hash> → target/<profile>/bookstore
-    if let Ok(exe) = std::env::current_exe()
-        && let Some(profile_dir) = exe.parent().and_then(Path::parent)
-    {
-        candidates.push(profile_dir.join("bookstore"));
+    // target/<profile>/deps/bdd-<hash> → target/<profile>
+    let profile_dir = std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.parent()?.to_path_buf()));
+    if let (Some(cargo), Some(profile_dir)) = (std::env::var_os("CARGO"), &profile_dir) {
+        return build(Path::new(&cargo), profile_dir);
     }
+    let mut candidates: Vec<PathBuf> = profile_dir.iter().map(|dir| dir.join("bookstore")).collect();
     if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
         candidates.push(PathBuf::from(dir).join("debug/bookstore"));
     }
@@ -110,9 +116,37 @@ pub fn locate_binary() -> anyhow::Result<PathBuf> {
     candidates.into_iter().find(|p| p.is_file()).ok_or_else(|| {
         anyhow::anyhow!(
             "no bookstore binary found: build it with `cargo build -p bookstore-api --bin bookstore` \
-             (into {CI_TARGET} or this test's target folder) or set BOOKSTORE_BIN"
+             (into {CI_TARGET} or this test's target folder), set BOOKSTORE_BIN, or run the suite with cargo"
         )
     })
+}
+
+/// `cargo build -p bookstore-api --bin bookstore` into `profile_dir` (`<target>/<profile>`), with the profile this
+/// test was built with; returns the binary. Cargo does nothing when the binary is current.
+fn build(cargo: &Path, profile_dir: &Path) -> anyhow::Result<PathBuf> {
+    let (Some(target_dir), Some(dir_name)) = (profile_dir.parent(), profile_dir.file_name().and_then(|n| n.to_str()))
+    else {
+        bail!("cannot tell the target folder from {}", profile_dir.display());
+    };
+    // The dev profile builds into `debug`; every other profile into a folder of its own name.
+    let profile = if dir_name == "debug" { "dev" } else { dir_name };
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    eprintln!("bdd: building the bookstore binary (cargo build -p bookstore-api --bin bookstore --profile {profile})");
+    let status = Command::new(cargo)
+        .current_dir(&workspace)
+        .args(["build", "-p", "bookstore-api", "--bin", "bookstore", "--profile", profile, "--target-dir"])
+        .arg(target_dir)
+        .stdin(Stdio::null())
+        .status()
+        .with_context(|| format!("running {}", cargo.display()))?;
+    if !status.success() {
+        bail!("building the bookstore binary failed ({status})");
+    }
+    let binary = profile_dir.join("bookstore");
+    if !binary.is_file() {
+        bail!("cargo built no {}", binary.display());
+    }
+    Ok(binary)
 }
 
 impl Server {
