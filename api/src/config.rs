@@ -91,6 +91,8 @@ pub struct ServeArgs {
     #[arg(long, env = "BOOKSTORE_DEV_USERS", value_name = "BOOKSTORE_DEV_USERS", default_value = DEFAULT_DEV_USERS,
           value_parser = dev_users, hide_default_value = true)]
     pub dev_users: DevUsers,
+    #[command(flatten)]
+    pub dev_issuer: AllowDevIssuer,
     /// An external OIDC issuer (Keycloak); unset → the built-in dev issuer.
     #[arg(long, env = "OIDC_ISSUER_URL", value_name = "OIDC_ISSUER_URL")]
     pub oidc_issuer_url: Option<String>,
@@ -127,6 +129,17 @@ pub struct GlobalArgs {
     /// Log format: pretty for people, json for log shippers.
     #[arg(long, env = "BOOKSTORE_LOG_FORMAT", value_name = "BOOKSTORE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
     pub log_format: LogFormat,
+}
+
+/// The operator's explicit consent to run the built-in dev issuer where it refuses by default (see
+/// [`crate::issuer::exposure`]): `serve` and `issuer` share it.
+#[derive(Args, Clone, Copy, Debug)]
+pub struct AllowDevIssuer {
+    /// Run the built-in dev issuer even with its published users on a non-loopback address, or beside external
+    /// databases (`true`/`false`).
+    #[arg(long = "allow-dev-issuer", env = "BOOKSTORE_ALLOW_DEV_ISSUER", value_name = "BOOKSTORE_ALLOW_DEV_ISSUER",
+          default_value = "false", value_parser = clap::builder::BoolishValueParser::new(), num_args = 1)]
+    pub allowed: bool,
 }
 
 /// The dev issuer's users unless `BOOKSTORE_DEV_USERS` says otherwise (README states these passwords).

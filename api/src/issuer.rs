@@ -74,6 +74,37 @@ pub fn parse_users(raw: &str) -> Result<Vec<DevUserSpec>, String> {
     Ok(users)
 }
 
+/// Why the dev issuer must not start where it was asked to, unless the operator allows it explicitly
+/// (`BOOKSTORE_ALLOW_DEV_ISSUER`): `None` when it may.
+///
+/// The README publishes the default users' passwords, so those users served on an address other hosts reach hand
+/// an admin token to anyone; and external databases mean a shop others depend on, where sign-in must come from a
+/// real issuer. A loopback address with users of the operator's own (the local cluster's identity service) is fine.
+pub fn exposure(addr: std::net::SocketAddr, users: &[DevUserSpec], external_databases: bool) -> Option<String> {
+    let published = parse_users(crate::config::DEFAULT_DEV_USERS).unwrap_or_default();
+    let exposed: Vec<&str> = users
+        .iter()
+        .filter(|u| published.iter().any(|p| p.name == u.name && p.password == u.password))
+        .map(|u| u.name.as_str())
+        .collect();
+    if external_databases {
+        Some(
+            "the built-in dev issuer would sign people in beside external databases (ECOM_DATABASE_URL…); set \
+             OIDC_ISSUER_URL to a real issuer, or BOOKSTORE_ALLOW_DEV_ISSUER=true to run it anyway"
+                .to_owned(),
+        )
+    } else if !addr.ip().is_loopback() && !exposed.is_empty() {
+        Some(format!(
+            "the built-in dev issuer would serve the published users {} on BOOKSTORE_HTTP_ADDR={addr}, reachable from \
+             other hosts; set BOOKSTORE_DEV_USERS to users of your own, OIDC_ISSUER_URL to a real issuer, or \
+             BOOKSTORE_ALLOW_DEV_ISSUER=true to run it anyway",
+            exposed.join(", ")
+        ))
+    } else {
+        None
+    }
+}
+
 struct DevUser {
     password_hash: String,
     roles: Vec<String>,

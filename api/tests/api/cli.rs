@@ -350,3 +350,95 @@ async fn migrate_one_service_against_external_databases() {
         exec(&admin, &format!("DROP DATABASE {prefix}_{service} WITH (FORCE)")).await;
     }
 }
+
+/// The dev issuer's published users never reach other hosts by accident: `serve` on a non-loopback address with
+/// them, or beside external databases, stops at once with one line naming the setting that allows it; `issuer`
+/// follows the same rule. Loopback with users of one's own (the local cluster's identity service) starts as before,
+/// and so does an explicit `BOOKSTORE_ALLOW_DEV_ISSUER=true`.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dev_issuer_refuses_to_expose_its_published_users() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let data = data_dir.path().to_str().unwrap();
+    let everywhere = format!("0.0.0.0:{}", free_port());
+    let refusals = [
+        ("serve", vec![("BOOKSTORE_HTTP_ADDR", everywhere.as_str()), ("BOOKSTORE_DATA_DIR", data)]),
+        (
+            "serve",
+            vec![
+                ("BOOKSTORE_DATA_DIR", data),
+                ("BOOKSTORE_DEV_USERS", "ops:ops-own-secret:customer+admin"),
+                ("ECOM_DATABASE_URL", "postgres://127.0.0.1:1/ecom"),
+                ("INVENTORY_DATABASE_URL", "postgres://127.0.0.1:1/inventory"),
+                ("ANALYTICS_DATABASE_URL", "postgres://127.0.0.1:1/analytics"),
+            ],
+        ),
+        (
+            "issuer",
+            vec![
+                ("BOOKSTORE_HTTP_ADDR", everywhere.as_str()),
+                ("BOOKSTORE_DATA_DIR", data),
+                ("BOOKSTORE_PUBLIC_URL", "http://shop.example"),
+                ("BOOKSTORE_DEV_USERS", "admin1:admin1pass:customer+admin,ops:ops-own-secret:customer"),
+            ],
+        ),
+    ];
+    for (command, env) in &refusals {
+        let output = run_with_deadline(bookstore(&[command], env), Duration::from_secs(30));
+        assert!(!output.status.success(), "{command} {env:?} started");
+        let lines = stderr_lines(&output);
+        assert_eq!(lines.len(), 1, "{command} {env:?}: {lines:?}");
+        assert!(lines[0].contains("BOOKSTORE_ALLOW_DEV_ISSUER=true"), "{command} {env:?}: {lines:?}");
+    }
+    assert!(
+        stderr_lines(&run_with_deadline(bookstore(&[refusals[0].0], &refusals[0].1), Duration::from_secs(30)))[0]
+            .contains("user1, admin1")
+    );
+
+    // Starts: the issuer on loopback with the published users (the local cluster), on every address with users of
+    // the operator's own, and on every address with the published users when the operator says so.
+    for (addr, users, allow) in [
+        ("127.0.0.1", crate_default_users(), "false"),
+        ("0.0.0.0", "ops:ops-own-secret:customer+admin", "false"),
+        ("0.0.0.0", crate_default_users(), "true"),
+    ] {
+        let port = free_port();
+        let mut child = bookstore(
+            &["issuer"],
+            &[
+                ("BOOKSTORE_HTTP_ADDR", &format!("{addr}:{port}")),
+                ("BOOKSTORE_DATA_DIR", data),
+                ("BOOKSTORE_PUBLIC_URL", &format!("http://127.0.0.1:{port}")),
+                ("BOOKSTORE_DEV_USERS", users),
+                ("BOOKSTORE_ALLOW_DEV_ISSUER", allow),
+            ],
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+        let mut first = users.split(',').next().unwrap().split(':');
+        let (user, password) = (first.next().unwrap(), first.next().unwrap());
+        let started = Instant::now();
+        let tokens = loop {
+            if let Ok(response) = password_token(port, user, password).await {
+                break response;
+            }
+            assert!(child.try_wait().unwrap().is_none(), "{addr} {users} allow={allow}: the issuer exited");
+            assert!(started.elapsed() < Duration::from_secs(30), "{addr} {users}: the issuer never answered");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(tokens.status(), 200, "{addr} {users} allow={allow}");
+        let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM);
+        let _ = child.wait();
+    }
+}
+
+/// The users the README publishes.
+fn crate_default_users() -> &'static str {
+    "user1:user1pass:customer,admin1:admin1pass:customer+admin"
+}
+
+async fn password_token(port: u16, user: &str, password: &str) -> reqwest::Result<reqwest::Response> {
+    let form = [("grant_type", "password"), ("client_id", "ui-client"), ("username", user), ("password", password)];
+    reqwest::Client::new().post(format!("http://127.0.0.1:{port}/auth/token")).form(&form).send().await
+}
