@@ -59,6 +59,8 @@ struct IssuerArgs {
     /// Origins, besides the public URL, that may be redirected to after sign-in (comma-separated).
     #[arg(long, env = "BOOKSTORE_CORS_ORIGINS", value_name = "BOOKSTORE_CORS_ORIGINS", value_delimiter = ',')]
     cors_origins: Vec<String>,
+    #[command(flatten)]
+    dev_issuer: crate::config::AllowDevIssuer,
 }
 
 /// Where change events come from: Kafka (Debezium topics) when `KAFKA_BOOTSTRAP_SERVERS` is set, else the
@@ -233,6 +235,12 @@ fn parse() -> Result<Cli, clap::Error> {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Serve(args)) => {
+            if args.oidc_issuer_url.is_none() && !args.dev_issuer.allowed {
+                let external = matches!(args.databases.source()?, DatabaseSource::External(_));
+                if let Some(refusal) = crate::issuer::exposure(args.http_addr, &args.dev_users.0, external) {
+                    anyhow::bail!(refusal);
+                }
+            }
             with_databases(&args.databases, |urls, embedded| run_serve(&args, urls, embedded)).await
         }
         Some(Command::Migrate(args)) => match (args.service, args.databases.url_of(args.service)) {
@@ -383,6 +391,11 @@ async fn run_serve(args: &ServeArgs, urls: DatabaseUrls, embedded: bool) -> anyh
 }
 
 async fn run_issuer(args: &IssuerArgs) -> anyhow::Result<()> {
+    if let Some(refusal) = crate::issuer::exposure(args.http_addr, &args.dev_users.0, false)
+        && !args.dev_issuer.allowed
+    {
+        anyhow::bail!(refusal);
+    }
     let public_url = args.public_url.trim_end_matches('/');
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create BOOKSTORE_DATA_DIR={}", args.data_dir.display()))?;
