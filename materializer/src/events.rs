@@ -1,7 +1,7 @@
 //! Order events for live streams: what the outbox relays (`order.created`, `order.shipped`, `order.delivered`,
 //! `order.cancelled`), delivered to subscribers inside the process as they happen.
 //!
-//! The outbox row is written in the order's transaction and the change log carries it (ADR 015). Where a process
+//! The outbox row is written in the order's transaction and the change log carries it (ADR 016). Where a process
 //! reads it from is the adapter, [`OrderEventFeed`], with two forms:
 //!
 //! - [`InProcessFeed`] (embedded default): the materializer's own replication reader of the ecom database hands

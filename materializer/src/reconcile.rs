@@ -1,5 +1,6 @@
 //! `bookstore reconcile`: counts and sums per table in the sources beside the same in analytics, one row per table
-//! in `cdc_reconciliation_log`, and whether anything drifted. It compares a moment of each database, so a change
+//! in `cdc_reconciliation_log`, and whether anything drifted. Orders are also compared per status (a status change
+//! that did not arrive leaves the totals equal but the statuses not), one row per status. It compares a moment of each database, so a change
 //! still in flight shows as drift; run it when writes are quiet (or twice).
 
 use rust_decimal::Decimal;
@@ -59,6 +60,16 @@ fn queries(table: CapturedTable) -> (&'static str, &'static str, &'static str) {
     }
 }
 
+/// Orders per status: count and summed total.
+async fn by_status(
+    pool: &PgPool,
+    table: &str,
+) -> Result<std::collections::BTreeMap<String, (i64, Decimal)>, sqlx::Error> {
+    let sql = format!("SELECT status, count(*), coalesce(sum(total), 0) FROM {table} GROUP BY status");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?;
+    rows.iter().map(|row| Ok((row.try_get(0)?, (row.try_get(1)?, row.try_get(2)?)))).collect()
+}
+
 async fn count_and_sum(pool: &PgPool, sql: &'static str) -> Result<(i64, Decimal), sqlx::Error> {
     let row = sqlx::query(sql).fetch_one(pool).await?;
     Ok((row.try_get(0)?, row.try_get(1)?))
@@ -77,19 +88,36 @@ pub async fn reconcile(
     let ecom = connect(ecom_url).await?;
     let inventory = connect(inventory_url).await?;
     let analytics = connect(analytics_url).await?;
-    let mut tables = Vec::new();
+    let mut compared: Vec<(String, (i64, Decimal), (i64, Decimal))> = Vec::new();
     for table in CapturedTable::ALL {
         let (name, source_sql, analytics_sql) = queries(table);
         let source = if table == CapturedTable::Inventory { &inventory } else { &ecom };
-        let (source_count, source_sum) = count_and_sum(source, source_sql).await?;
-        let (analytics_count, analytics_sum) = count_and_sum(&analytics, analytics_sql).await?;
+        compared.push((
+            name.to_owned(),
+            count_and_sum(source, source_sql).await?,
+            count_and_sum(&analytics, analytics_sql).await?,
+        ));
+        if table == CapturedTable::Orders {
+            let (source, mut materialized) =
+                (by_status(&ecom, "orders").await?, by_status(&analytics, "fact_orders").await?);
+            for (status, counted) in source {
+                let other = materialized.remove(&status).unwrap_or_default();
+                compared.push((format!("{name}[{status}]"), counted, other));
+            }
+            for (status, other) in materialized {
+                compared.push((format!("{name}[{status}]"), Default::default(), other));
+            }
+        }
+    }
+    let mut tables = Vec::new();
+    for (name, (source_count, source_sum), (analytics_count, analytics_sum)) in compared {
         let drift = source_count != analytics_count || source_sum != analytics_sum;
         sqlx::query(
             "INSERT INTO cdc_reconciliation_log \
              (table_name, source_count, analytics_count, source_sum, analytics_sum, drift) \
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(name)
+        .bind(&name)
         .bind(source_count)
         .bind(analytics_count)
         .bind(source_sum)
@@ -98,7 +126,7 @@ pub async fn reconcile(
         .execute(&analytics)
         .await?;
         tables.push(TableReconciliation {
-            table: name.to_owned(),
+            table: name,
             source_count,
             analytics_count,
             source_sum,

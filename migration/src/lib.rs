@@ -61,6 +61,7 @@ pub const ANALYTICS: &[SqlMigration] = sql_migrations!("analytics":
     "m20261127_000005_summary_index_probes",
     "m20261127_000006_deferred_summaries",
     "m20261127_000007_bulk_loads_skip_triggers",
+    "m20261206_000008_revenue_comments",
 );
 
 fn boxed(list: &'static [SqlMigration]) -> Vec<Box<dyn MigrationTrait>> {
