@@ -60,17 +60,17 @@ fn queries(table: CapturedTable) -> (&'static str, &'static str, &'static str) {
     }
 }
 
+/// A table's (or a part's) row count and summed measure.
+type Measure = (i64, Decimal);
+
 /// Orders per status: count and summed total.
-async fn by_status(
-    pool: &PgPool,
-    table: &str,
-) -> Result<std::collections::BTreeMap<String, (i64, Decimal)>, sqlx::Error> {
+async fn by_status(pool: &PgPool, table: &str) -> Result<std::collections::BTreeMap<String, Measure>, sqlx::Error> {
     let sql = format!("SELECT status, count(*), coalesce(sum(total), 0) FROM {table} GROUP BY status");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?;
     rows.iter().map(|row| Ok((row.try_get(0)?, (row.try_get(1)?, row.try_get(2)?)))).collect()
 }
 
-async fn count_and_sum(pool: &PgPool, sql: &'static str) -> Result<(i64, Decimal), sqlx::Error> {
+async fn count_and_sum(pool: &PgPool, sql: &'static str) -> Result<Measure, sqlx::Error> {
     let row = sqlx::query(sql).fetch_one(pool).await?;
     Ok((row.try_get(0)?, row.try_get(1)?))
 }
@@ -88,7 +88,8 @@ pub async fn reconcile(
     let ecom = connect(ecom_url).await?;
     let inventory = connect(inventory_url).await?;
     let analytics = connect(analytics_url).await?;
-    let mut compared: Vec<(String, (i64, Decimal), (i64, Decimal))> = Vec::new();
+    // (name, in the source, in analytics)
+    let mut compared: Vec<(String, Measure, Measure)> = Vec::new();
     for table in CapturedTable::ALL {
         let (name, source_sql, analytics_sql) = queries(table);
         let source = if table == CapturedTable::Inventory { &inventory } else { &ecom };
