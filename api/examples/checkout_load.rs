@@ -39,25 +39,26 @@ async fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let workers: Vec<_> = sessions
         .into_iter()
-        .map(|(token, csrf)| {
+        .map(|(token, mut csrf)| {
             let (client, base, book) = (client.clone(), base.clone(), book.clone());
             tokio::spawn(async move {
                 let (mut latencies, mut errors) = (Vec::new(), 0u64);
                 while Instant::now() < deadline {
                     let begun = Instant::now();
+                    // CSRF tokens are single use: each answer carries the one the next write spends.
                     let added = client
                         .post(format!("{base}/ecom/cart"))
                         .bearer_auth(&token)
                         .header("x-csrf-token", &csrf)
                         .json(&json!({"bookId": book, "quantity": 1}))
                         .send();
-                    let added = status_after_body(added).await;
+                    let added = status_after_body(added, &mut csrf).await;
                     let bought = client
                         .post(format!("{base}/ecom/checkout"))
                         .bearer_auth(&token)
                         .header("x-csrf-token", &csrf)
                         .send();
-                    let bought = status_after_body(bought).await;
+                    let bought = status_after_body(bought, &mut csrf).await;
                     match (added, bought) {
                         (Some(201), Some(201)) => latencies.push(begun.elapsed()),
                         _ => errors += 1,
@@ -99,10 +100,17 @@ async fn main() -> anyhow::Result<()> {
 }
 
 /// The response's status once its body has been read to the end, as a real client does (and as hyper needs to
-/// put the connection back in its pool: a response dropped unread closes its connection). `None` on any error.
-async fn status_after_body(response: impl Future<Output = reqwest::Result<reqwest::Response>>) -> Option<u16> {
+/// put the connection back in its pool: a response dropped unread closes its connection), keeping the next CSRF
+/// token it hands out in `csrf`. `None` on any error.
+async fn status_after_body(
+    response: impl Future<Output = reqwest::Result<reqwest::Response>>,
+    csrf: &mut String,
+) -> Option<u16> {
     let response = response.await.ok()?;
     let status = response.status().as_u16();
+    if let Some(next) = response.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
+        *csrf = next.to_owned();
+    }
     response.bytes().await.ok()?;
     Some(status)
 }

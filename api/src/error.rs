@@ -47,6 +47,9 @@ pub enum ApiError {
     Unauthorized(String),
     #[error("{0}")]
     Forbidden(String),
+    /// A write without a valid CSRF token; `token` is a fresh one to retry with.
+    #[error("{detail}")]
+    CsrfRefused { detail: String, token: String },
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -86,6 +89,9 @@ impl ApiError {
             ApiError::BadRequest(detail) => ApiError::BadRequest(detail.clone()),
             ApiError::Unauthorized(detail) => ApiError::Unauthorized(detail.clone()),
             ApiError::Forbidden(detail) => ApiError::Forbidden(detail.clone()),
+            ApiError::CsrfRefused { detail, token } => {
+                ApiError::CsrfRefused { detail: detail.clone(), token: token.clone() }
+            }
             ApiError::UnsupportedMediaType(detail) => ApiError::UnsupportedMediaType(detail.clone()),
             ApiError::Validation(fields) => ApiError::Validation(fields.clone()),
             ApiError::Unprocessable(detail) => ApiError::Unprocessable(detail.clone()),
@@ -110,6 +116,9 @@ impl ApiError {
                 (StatusCode::UNAUTHORIZED, "/problems/unauthorized", "Unauthorized", detail.clone())
             }
             ApiError::Forbidden(detail) => (StatusCode::FORBIDDEN, "/problems/forbidden", "Forbidden", detail.clone()),
+            ApiError::CsrfRefused { detail, .. } => {
+                (StatusCode::FORBIDDEN, "/problems/csrf", "Forbidden", detail.clone())
+            }
             ApiError::UnsupportedMediaType(detail) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "/problems/unsupported-media-type",
@@ -170,6 +179,9 @@ impl ApiError {
             _ => Vec::new(),
         };
         let mut extensions = serde_json::Map::new();
+        if let ApiError::CsrfRefused { token, .. } = self {
+            extensions.insert("token".to_owned(), serde_json::Value::String(token.clone()));
+        }
         if let ApiError::InsufficientStock(books) = self {
             let books = books
                 .iter()

@@ -1,10 +1,12 @@
 //! A small typed client of the Bookstore HTTP API (docs/API.md), used by the step definitions.
 //!
 //! [`Api`] is an anonymous visitor; [`Api::login`] gives a [`Session`] for a signed-in shopper or admin, which
-//! carries the bearer token and the CSRF token it fetched after login, and sends both on every write.
+//! carries the bearer token and sends it with a CSRF token on every write: tokens are single use, so each write
+//! spends the one the previous write's answer handed back (or a fresh one).
 //! Every call returns a [`Reply`] — status, headers and body — so a step can check a refusal as easily as a
 //! success; typed views of the bodies ([`Book`], [`Order`], …) come from [`Reply::json`].
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -360,7 +362,7 @@ impl Api {
         .await
     }
 
-    /// Signs in: tokens from the dev issuer, then a CSRF token for the writes.
+    /// Signs in: tokens from the dev issuer.
     pub async fn login(&self, username: &str, password: &str) -> anyhow::Result<Session> {
         let tokens: Tokens = self
             .password_grant(username, password)
@@ -368,16 +370,13 @@ impl Api {
             .expect(200)
             .with_context(|| format!("signing in as {username}"))?
             .json()?;
-        let mut session = Session {
+        Ok(Session {
             api: self.clone(),
             username: username.to_owned(),
             access_token: tokens.access_token,
             refresh_token: tokens.refresh_token,
-            csrf: None,
-        };
-        let csrf = session.csrf_token().await?.expect(200).context("fetching a CSRF token after sign-in")?;
-        session.csrf = Some(csrf.json::<CsrfToken>()?.token);
-        Ok(session)
+            csrf: Arc::default(),
+        })
     }
 }
 
@@ -386,14 +385,14 @@ pub struct CsrfToken {
     pub token: String,
 }
 
-/// A signed-in user: bearer token plus CSRF token.
+/// A signed-in user: a bearer token, and the CSRF token the next write spends (shared by the session's clones).
 #[derive(Clone, Debug)]
 pub struct Session {
     pub api: Api,
     pub username: String,
     pub access_token: String,
     pub refresh_token: Option<String>,
-    pub csrf: Option<String>,
+    csrf: Arc<Mutex<Option<String>>>,
 }
 
 impl Session {
@@ -407,8 +406,28 @@ impl Session {
         self.claims()?["sub"].as_str().map(str::to_owned).context("the token has no sub")
     }
 
-    pub fn credentials(&self) -> Credentials {
-        Credentials { authorization: Some(format!("Bearer {}", self.access_token)), csrf: self.csrf.clone() }
+    /// The bearer token and a CSRF token for one write: the one the last answer handed back, else a fresh one.
+    pub async fn credentials(&self) -> anyhow::Result<Credentials> {
+        let held = self.csrf.lock().map_err(|_| anyhow::anyhow!("the CSRF token holder is poisoned"))?.take();
+        let csrf = match held {
+            Some(token) => token,
+            None => self.fresh_csrf().await?,
+        };
+        Ok(Credentials { authorization: Some(format!("Bearer {}", self.access_token)), csrf: Some(csrf) })
+    }
+
+    /// A new CSRF token from `GET /csrf/token`.
+    pub async fn fresh_csrf(&self) -> anyhow::Result<String> {
+        let reply = self.csrf_token().await?.expect(200).context("fetching a CSRF token")?;
+        Ok(reply.json::<CsrfToken>()?.token)
+    }
+
+    /// Keeps the CSRF token an answer hands out, for the next write.
+    fn follow(&self, reply: Reply) -> Reply {
+        if let (Some(next), Ok(mut held)) = (reply.header("x-csrf-token"), self.csrf.lock()) {
+            *held = Some(next);
+        }
+        reply
     }
 
     /// A read (no CSRF token needed).
@@ -418,7 +437,8 @@ impl Session {
 
     /// A write: bearer and CSRF token.
     pub async fn write(&self, method: Method, path: &str, body: Option<&Value>) -> anyhow::Result<Reply> {
-        self.api.send(method, path, body, &self.credentials(), &[]).await
+        let credentials = self.credentials().await?;
+        Ok(self.follow(self.api.send(method, path, body, &credentials, &[]).await?))
     }
 
     pub async fn csrf_token(&self) -> anyhow::Result<Reply> {
@@ -456,7 +476,8 @@ impl Session {
 
     pub async fn checkout(&self, idempotency_key: Option<&str>) -> anyhow::Result<Reply> {
         let headers: Vec<(&str, &str)> = idempotency_key.map(|k| ("idempotency-key", k)).into_iter().collect();
-        self.api.send(Method::POST, "/ecom/checkout", None, &self.credentials(), &headers).await
+        let credentials = self.credentials().await?;
+        Ok(self.follow(self.api.send(Method::POST, "/ecom/checkout", None, &credentials, &headers).await?))
     }
 
     pub async fn orders(&self, page: u32, size: u32) -> anyhow::Result<Reply> {

@@ -184,7 +184,10 @@ export async function passwordToken(who) {
   return (await res.json()).access_token;
 }
 
-/** A tiny API client for setup and assertions (Bearer + CSRF on writes). */
+/**
+ * A tiny API client for setup and assertions (Bearer + CSRF on writes). CSRF tokens are single use: each write
+ * spends the token the previous write's answer handed out (`X-CSRF-Token`), or a fresh one.
+ */
 export async function apiAs(who) {
   const token = await passwordToken(who);
   let csrf = null;
@@ -193,17 +196,15 @@ export async function apiAs(who) {
     if (method !== 'GET') {
       if (csrf === null) {
         const r = await fetch(`${BASE_URL}/csrf/token`, { headers: { Authorization: `Bearer ${token}` } });
-        // 404: a server without CSRF protection (yet); writes then go without the header.
-        if (r.status === 404) csrf = '';
-        else {
-          assert.equal(r.status, 200, `GET /csrf/token: ${r.status}`);
-          csrf = (await r.json()).token;
-        }
+        assert.equal(r.status, 200, `GET /csrf/token: ${r.status}`);
+        csrf = (await r.json()).token;
       }
-      if (csrf) h['X-CSRF-Token'] = csrf;
+      h['X-CSRF-Token'] = csrf;
+      csrf = null;
     }
     if (body !== undefined) h['Content-Type'] = 'application/json';
     const res = await fetch(`${BASE_URL}${path}`, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (method !== 'GET') csrf = res.headers.get('x-csrf-token');
     const text = await res.text();
     let json;
     try {

@@ -176,7 +176,7 @@ impl TestApp {
 
     /// Requests as a signed-in user (`sub` = `user`) with these roles.
     pub fn as_user(&self, user: &str, roles: &[&str]) -> Session<'_> {
-        Session { app: self, token: token(user, roles), csrf: OnceCell::new() }
+        Session { app: self, token: token(user, roles), csrf: std::sync::Mutex::new(None) }
     }
 
     pub fn shopper(&self, user: &str) -> Session<'_> {
@@ -255,11 +255,12 @@ async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
     row.try_get::<i64>("", "v").unwrap()
 }
 
-/// A signed-in client. Writes carry the user's CSRF token, fetched on first need.
+/// A signed-in client. Writes carry one of the user's CSRF tokens: the one the last write's answer handed back
+/// (tokens are single use), else a fresh one.
 pub struct Session<'a> {
     pub app: &'a TestApp,
     pub token: String,
-    csrf: OnceCell<String>,
+    csrf: std::sync::Mutex<Option<String>>,
 }
 
 impl Session<'_> {
@@ -267,18 +268,31 @@ impl Session<'_> {
         self.app.client.request(method, self.app.url(path)).bearer_auth(&self.token)
     }
 
-    pub async fn csrf_token(&self) -> String {
-        self.csrf
-            .get_or_init(|| async {
-                let response = self.request(reqwest::Method::GET, "/csrf/token").send().await.unwrap();
-                assert_eq!(response.status(), 200, "a signed-in user gets a CSRF token");
-                response.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
-            })
-            .await
-            .clone()
+    /// A fresh CSRF token from `GET /csrf/token`.
+    pub async fn fresh_csrf_token(&self) -> String {
+        let response = self.request(reqwest::Method::GET, "/csrf/token").send().await.unwrap();
+        assert_eq!(response.status(), 200, "a signed-in user gets a CSRF token");
+        response.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
     }
 
-    /// A write request with the CSRF header.
+    /// The token the next write spends: the one the last answer handed back, else a fresh one.
+    pub async fn csrf_token(&self) -> String {
+        let held = self.csrf.lock().unwrap().take();
+        match held {
+            Some(token) => token,
+            None => self.fresh_csrf_token().await,
+        }
+    }
+
+    /// Keeps the next token a write's answer hands back, and returns the answer.
+    pub fn follow(&self, response: reqwest::Response) -> reqwest::Response {
+        if let Some(next) = response.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
+            *self.csrf.lock().unwrap() = Some(next.to_owned());
+        }
+        response
+    }
+
+    /// A write request with the CSRF header (send it through [`Self::follow`] to keep the next token).
     pub async fn write(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.request(method, path).header("x-csrf-token", self.csrf_token().await)
     }
@@ -288,7 +302,7 @@ impl Session<'_> {
     }
 
     pub async fn json(&self, method: reqwest::Method, path: &str, body: serde_json::Value) -> reqwest::Response {
-        self.write(method, path).await.json(&body).send().await.unwrap()
+        self.follow(self.write(method, path).await.json(&body).send().await.unwrap())
     }
 
     pub async fn post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
@@ -300,7 +314,7 @@ impl Session<'_> {
     }
 
     pub async fn delete(&self, path: &str) -> reqwest::Response {
-        self.write(reqwest::Method::DELETE, path).await.send().await.unwrap()
+        self.follow(self.write(reqwest::Method::DELETE, path).await.send().await.unwrap())
     }
 
     pub async fn checkout(&self, key: Option<&str>) -> reqwest::Response {
@@ -308,7 +322,7 @@ impl Session<'_> {
         if let Some(key) = key {
             request = request.header("Idempotency-Key", key);
         }
-        request.send().await.unwrap()
+        self.follow(request.send().await.unwrap())
     }
 
     /// Puts `quantity` copies of seed book `n` in the cart.

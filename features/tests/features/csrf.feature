@@ -1,6 +1,7 @@
 Feature: Protection against forged requests
-  Every change a signed-in person makes carries a form token they fetched after signing in. A change without it,
-  or with someone else's, is refused and changes nothing. Reading needs no form token.
+  Every change a signed-in person makes carries a form token of theirs. A change without it, with someone else's,
+  or with one already used, is refused and changes nothing. A form token works once: the answer to every change
+  hands out the next one, and a refusal hands out one to try again with. Reading needs no form token.
 
   @smoke
   Scenario: A change with the form token goes through
@@ -21,6 +22,18 @@ Feature: Protection against forged requests
     When Ann adds 1 copy of "Clean Code" to her cart with Bob's form token
     Then they are refused
     And Ann's cart is empty
+
+  Scenario: A form token works once
+    When Ann adds 1 copy of "Clean Code" to her cart with a form token she already used
+    Then they are refused
+    And Ann's cart holds 1 copy of "Clean Code"
+
+  @smoke
+  Scenario: A refused change hands out a form token to try again with
+    When Ann adds 1 copy of "Clean Code" to her cart with a made-up form token
+    Then they are refused
+    When Ann adds 1 copy of "Clean Code" to her cart with the form token the refusal handed her
+    Then Ann's cart holds 1 copy of "Clean Code"
 
   Scenario: Reading needs no form token
     Given Ann has 1 copy of "Clean Code" in her cart

@@ -1,5 +1,7 @@
-// CSRF: every write the SPA sends carries X-CSRF-Token from GET /csrf/token; a 403 (stale token)
-// makes it fetch a fresh token once and retry once; the server refuses writes without the header.
+// CSRF: tokens are single use. Every write the SPA sends carries X-CSRF-Token: the one the previous
+// write's answer handed out, or (holding none) one from GET /csrf/token. A 403 (stale or spent token)
+// hands out a fresh token in its problem body: the SPA retries once with it, without another request.
+// The server refuses writes without the header, with a made-up token and with a spent one.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BASE_URL, SEED, apiAs, assertNoTokensInStorage, clearCart, header, launch, openPage, passwordToken, signIn, user } from '../lib.mjs';
@@ -27,7 +29,7 @@ describe('CSRF tokens on writes', { timeout: 120_000 }, () => {
     if (api) await clearCart(api);
   });
 
-  it('the server refuses a write without X-CSRF-Token (403) and with a made-up one (403)', async (t) => {
+  it('the server refuses a write without X-CSRF-Token, with a made-up one and with a spent one (403)', async (t) => {
     if (!serverHasCsrf) return t.skip('this server has no GET /csrf/token');
     const bearer = { Authorization: `Bearer ${api.token}`, 'Content-Type': 'application/json' };
     const body = JSON.stringify({ bookId: SEED.python.id, quantity: 1 });
@@ -35,10 +37,18 @@ describe('CSRF tokens on writes', { timeout: 120_000 }, () => {
     assert.equal(none.status, 403, `no header: ${none.status}`);
     const forged = await fetch(`${BASE_URL}/ecom/cart`, { method: 'POST', headers: { ...bearer, 'X-CSRF-Token': 'made-up' }, body });
     assert.equal(forged.status, 403, `made-up token: ${forged.status}`);
-    assert.equal((await api.call('GET', '/ecom/cart')).json.length, 0, 'nothing was added');
+    const handed = (await forged.json()).token;
+    assert.ok(typeof handed === 'string' && handed.length > 20, 'the refusal hands out a fresh token');
+    const first = await fetch(`${BASE_URL}/ecom/cart`, { method: 'POST', headers: { ...bearer, 'X-CSRF-Token': handed }, body });
+    assert.equal(first.status, 201, `the handed-out token works: ${first.status}`);
+    const again = await fetch(`${BASE_URL}/ecom/cart`, { method: 'POST', headers: { ...bearer, 'X-CSRF-Token': handed }, body });
+    assert.equal(again.status, 403, `a spent token: ${again.status}`);
+    const cart = (await api.call('GET', '/ecom/cart')).json;
+    assert.deepEqual(cart.map((i) => i.quantity), [1], 'only the write with a valid token changed the cart');
+    await clearCart(api);
   });
 
-  it('the SPA sends the token on every write, and on a 403 fetches a fresh one once and retries once', async (t) => {
+  it('the SPA spends each token once, follows the tokens the answers hand out, and retries a 403 once with the token it hands out', async (t) => {
     if (!serverHasCsrf) return t.skip('this server has no GET /csrf/token');
     const writes = [];
     page.on('request', (req) => {
@@ -46,7 +56,7 @@ describe('CSRF tokens on writes', { timeout: 120_000 }, () => {
     });
     const responses = [];
     page.on('response', (res) => {
-      if (isApiWrite(res.request())) responses.push(res.status());
+      if (isApiWrite(res.request())) responses.push({ status: res.status(), next: res.headers()['x-csrf-token'] });
     });
     // The SPA's first CSRF token is a stale one (as after a server restart or expiry).
     let csrfFetches = 0;
@@ -60,22 +70,22 @@ describe('CSRF tokens on writes', { timeout: 120_000 }, () => {
     await signIn(page, shopper);
     await page.getByRole('button', { name: `Add ${SEED.python.title} to cart` }).click();
     await header(page).getByRole('link', { name: 'Cart, 1 item' }).waitFor();
-    assert.equal(csrfFetches, 2, 'one stale token, then exactly one refresh');
-    assert.deepEqual(
-      writes.map((w) => `${w.method} ${w.path} ${w.csrf === 'stale-e2e-token' ? 'stale' : w.csrf ? 'fresh' : 'none'}`),
-      ['POST /ecom/cart stale', 'POST /ecom/cart fresh'],
-    );
-    assert.deepEqual(responses, [403, 201]);
-
-    // Later writes reuse the fresh token: no further CSRF fetch, no 403.
     await header(page).getByRole('link', { name: /^Cart/ }).click();
     await page.getByRole('button', { name: `Increase quantity of ${SEED.python.title}` }).click();
     await page.waitForFunction((t) => document.querySelector(`input[aria-label="Quantity of ${t}"]`)?.value === '2', SEED.python.title);
     await page.getByRole('button', { name: `Remove ${SEED.python.title} from cart` }).click();
     await page.getByRole('heading', { name: 'Your cart is empty' }).waitFor();
-    assert.equal(csrfFetches, 2);
-    assert.ok(writes.length === 4 && writes.every((w) => w.csrf), `every write carried a token: ${JSON.stringify(writes)}`);
-    assert.deepEqual(responses, [403, 201, 200, 204]);
+
+    assert.equal(csrfFetches, 1, 'one token asked for; every later one came with an answer');
+    assert.deepEqual(
+      writes.map((w) => `${w.method} ${w.path.replace(/[0-9a-f-]{36}$/, '{id}')}`),
+      ['POST /ecom/cart', 'POST /ecom/cart', 'PUT /ecom/cart/{id}', 'DELETE /ecom/cart/{id}'],
+    );
+    assert.deepEqual(responses.map((r) => r.status), [403, 201, 200, 204]);
+    assert.equal(writes[0].csrf, 'stale-e2e-token');
+    // Each write spent the token the answer before it handed out, and no token was sent twice.
+    for (let i = 1; i < writes.length; i++) assert.equal(writes[i].csrf, responses[i - 1].next, `write ${i} spends the token answer ${i - 1} handed out`);
+    assert.equal(new Set(writes.map((w) => w.csrf)).size, writes.length, 'no token was sent twice');
     await assertNoTokensInStorage(page, tokens, 'csrf');
     const csrfInStorage = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
     assert.ok(!/csrf/i.test(csrfInStorage), 'the CSRF token is kept in memory too');

@@ -297,7 +297,16 @@ async function handle(req, res) {
     csrf.set(t, who.sub);
     return send(res, 200, { token: t });
   }
-  if (m !== 'GET' && csrf.get(req.headers['x-csrf-token']) !== who.sub) return problem(res, 403, 'Forbidden', 'Invalid CSRF token');
+  if (m !== 'GET') {
+    // Single use: the token is spent; every answer hands out the next one, a refusal in its body too.
+    const sent = req.headers['x-csrf-token'];
+    const owner = csrf.get(sent);
+    csrf.delete(sent);
+    const next = randomUUID();
+    csrf.set(next, who.sub);
+    res.setHeader('x-csrf-token', next);
+    if (owner !== who.sub) return problem(res, 403, 'Forbidden', 'Invalid CSRF token', { token: next });
+  }
   const isAdminPath = p.startsWith('/ecom/admin') || p.startsWith('/inven/admin') || p.startsWith('/analytics');
   if (isAdminPath && !who.roles.includes('admin')) return problem(res, 403, 'Forbidden', 'The admin role is required');
   const body = m === 'GET' || m === 'DELETE' ? {} : JSON.parse((await readBody(req)) || '{}');

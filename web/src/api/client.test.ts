@@ -41,26 +41,54 @@ describe('ApiClient', () => {
     expect(s.calls[0].headers.Authorization).toBeUndefined();
   });
 
-  it('writes fetch GET /csrf/token once, send X-CSRF-Token, and reuse it', async () => {
-    const s = fakeServer([() => json(200, { token: 'c1' }), () => json(201, { id: 'i1' }), () => new Response(null, { status: 204 })]);
+  it('a write with no token held fetches one; each next write spends the token the last answer handed out', async () => {
+    const s = fakeServer([
+      () => json(200, { token: 'c1' }),
+      () => json(201, { id: 'i1' }, 'application/json', { 'x-csrf-token': 'c2' }),
+      () => new Response(null, { status: 204, headers: { 'x-csrf-token': 'c3' } }),
+      () => json(200, { id: 'i2' }, 'application/json', { 'x-csrf-token': 'c4' }),
+    ]);
     const c = client(s.fetchImpl);
     await c.request('POST', '/ecom/cart', { body: { bookId: 'b', quantity: 1 } });
     await c.request('DELETE', '/ecom/cart/i1');
-    expect(s.calls.map((x) => `${x.method} ${x.url}`)).toEqual(['GET /csrf/token', 'POST /ecom/cart', 'DELETE /ecom/cart/i1']);
-    expect(s.calls[1].headers['X-CSRF-Token']).toBe('c1');
+    await c.request('PUT', '/ecom/cart/i2', { body: { quantity: 2 } });
+    expect(s.calls.map((x) => `${x.method} ${x.url} ${x.headers['X-CSRF-Token'] ?? '-'}`)).toEqual([
+      'GET /csrf/token -',
+      'POST /ecom/cart c1',
+      'DELETE /ecom/cart/i1 c2',
+      'PUT /ecom/cart/i2 c3',
+    ]);
     expect(s.calls[1].headers['Content-Type']).toBe('application/json');
     expect(JSON.parse(s.calls[1].body!)).toEqual({ bookId: 'b', quantity: 1 });
-    expect(s.calls[2].headers['X-CSRF-Token']).toBe('c1');
   });
 
-  it('concurrent writes share one CSRF fetch', async () => {
-    const s = fakeServer([() => json(200, { token: 'c1' }), () => json(200, {}), () => json(200, {})]);
+  it('concurrent writes never share a token (each is single use)', async () => {
+    const s = fakeServer([() => json(200, { token: 'c1' }), () => json(200, { token: 'c2' }), () => json(200, {}), () => json(200, {})]);
     const c = client(s.fetchImpl);
     await Promise.all([c.request('PUT', '/ecom/cart/a', { body: { quantity: 2 } }), c.request('PUT', '/ecom/cart/b', { body: { quantity: 3 } })]);
-    expect(s.calls.filter((x) => x.url === '/csrf/token')).toHaveLength(1);
+    const sent = s.calls.filter((x) => x.method === 'PUT').map((x) => x.headers['X-CSRF-Token']);
+    expect(new Set(sent)).toEqual(new Set(['c1', 'c2']));
   });
 
-  it('on a 403 refreshes the CSRF token once and retries once', async () => {
+  it('on a 403 retries once with the token the refusal handed out, without asking for another', async () => {
+    const s = fakeServer([
+      () => json(200, { token: 'old' }),
+      () => json(403, { type: '/problems/csrf', status: 403, title: 'Forbidden', token: 'handed' }, 'application/problem+json', { 'x-csrf-token': 'handed' }),
+      () => json(201, { id: 'x' }, 'application/json', { 'x-csrf-token': 'next' }),
+      () => json(200, { id: 'x' }),
+    ]);
+    const c = client(s.fetchImpl);
+    expect(await c.request('POST', '/ecom/cart', { body: {} })).toEqual({ id: 'x' });
+    await c.request('POST', '/ecom/cart', { body: {} });
+    expect(s.calls.map((x) => `${x.url} ${x.headers['X-CSRF-Token'] ?? '-'}`)).toEqual([
+      '/csrf/token -',
+      '/ecom/cart old',
+      '/ecom/cart handed',
+      '/ecom/cart next',
+    ]);
+  });
+
+  it('on a 403 that hands out no token, fetches one and retries once', async () => {
     const s = fakeServer([
       () => json(200, { token: 'old' }),
       () => problem(403, { title: 'Forbidden', detail: 'invalid CSRF token' }),
@@ -158,8 +186,13 @@ describe('ApiClient', () => {
     expect(onUnauthorized).toHaveBeenCalledTimes(1);
   });
 
-  it('204 resolves to undefined; resetCsrf forces a new token', async () => {
-    const s = fakeServer([() => json(200, { token: 'a' }), () => new Response(null, { status: 204 }), () => json(200, { token: 'b' }), () => new Response(null, { status: 204 })]);
+  it('204 resolves to undefined; resetCsrf drops the held token', async () => {
+    const s = fakeServer([
+      () => json(200, { token: 'a' }),
+      () => new Response(null, { status: 204, headers: { 'x-csrf-token': 'a2' } }),
+      () => json(200, { token: 'b' }),
+      () => new Response(null, { status: 204 }),
+    ]);
     const c = client(s.fetchImpl);
     expect(await c.request('DELETE', '/ecom/cart/1')).toBeUndefined();
     c.resetCsrf();
@@ -190,12 +223,14 @@ describe('typed endpoints', () => {
   });
 
   it('checkout sends the Idempotency-Key and CSRF token, and tells a replay (200) from a new order (201)', async () => {
-    const s = fakeServer([() => json(200, { token: 'c' }), () => json(201, { id: 'o1', total: 10, status: 'CONFIRMED', items: [] }), () => json(200, { id: 'o1', total: 10, status: 'CONFIRMED', items: [] })]);
+    const order = { id: 'o1', total: 10, status: 'CONFIRMED', items: [] };
+    const s = fakeServer([() => json(200, { token: 'c' }), () => json(201, order, 'application/json', { 'x-csrf-token': 'c2' }), () => json(200, order)]);
     const api = createApi(client(s.fetchImpl));
     expect((await api.checkout('k-1')).replayed).toBe(false);
     expect((await api.checkout('k-1')).replayed).toBe(true);
     expect(s.calls[1].headers['Idempotency-Key']).toBe('k-1');
     expect(s.calls[1].headers['X-CSRF-Token']).toBe('c');
+    expect(s.calls[2].headers['X-CSRF-Token']).toBe('c2');
   });
 
   it('normalises pages and freshness answers', () => {

@@ -37,17 +37,22 @@ export function buildUrl(baseUrl: string, path: string, query?: Record<string, Q
 }
 
 /**
- * Fetch wrapper for the Bookstore API: Bearer token, CSRF token on writes (fetched from
- * GET /csrf/token, refreshed once and retried on a 403), problem+json errors as ApiError.
+ * Fetch wrapper for the Bookstore API: Bearer token, CSRF token on writes, problem+json errors as ApiError.
+ *
+ * CSRF tokens are single use (docs/API.md): every answer to a write hands out the next token in `X-CSRF-Token`,
+ * which the next write spends; a write that finds none held asks GET /csrf/token. A refused write (403) carries a
+ * fresh token (header, and `token` in its problem body): the client retries once with it, without another round
+ * trip. Tokens live in this object's memory only.
  */
 export class ApiClient {
   private readonly baseUrl: string;
   private readonly getAccessToken: ApiClientOptions['getAccessToken'];
   private readonly onUnauthorized?: ApiClientOptions['onUnauthorized'];
   private readonly fetchImpl: typeof fetch;
-  /** null: not fetched yet; '': the server has no CSRF endpoint. */
+  /** The token the next write spends, as the last answer handed it out; null when none is held. */
   private csrfToken: string | null = null;
-  private csrfInFlight: Promise<string | null> | null = null;
+  /** The server answered GET /csrf/token with 404: writes go without the header until a 403 says otherwise. */
+  private csrfUnsupported = false;
 
   constructor(opts: ApiClientOptions) {
     this.baseUrl = opts.baseUrl ?? '';
@@ -61,41 +66,35 @@ export class ApiClient {
   /** Forget the CSRF token (it is bound to the user: call on sign-in/sign-out). */
   resetCsrf(): void {
     this.csrfToken = null;
-    this.csrfInFlight = null;
+    this.csrfUnsupported = false;
   }
 
   /**
-   * The CSRF token, fetched once and shared by concurrent writers; `force` fetches a fresh one.
-   * `null` when the server has no CSRF endpoint (404): writes then go without the header, and a
-   * 403 still makes the next write look again.
+   * A CSRF token for one write: the held one (taken, so no other write spends it too), else a fresh one from
+   * GET /csrf/token. `null` when the server has no CSRF endpoint (404).
    */
-  async csrf(force = false): Promise<string | null> {
-    if (!force && this.csrfToken !== null) return this.csrfToken || null;
-    if (!force && this.csrfInFlight) return this.csrfInFlight;
-    const p = (async () => {
-      let res: Response;
-      try {
-        res = await this.send('GET', '/csrf/token', {});
-      } catch (e) {
-        if (e instanceof ApiError && e.status === 404) {
-          this.csrfToken = '';
-          return null;
-        }
-        throw e;
-      }
-      const body = (await res.json()) as { token?: unknown };
-      if (typeof body?.token !== 'string' || !body.token) {
-        throw new ApiError({ status: res.status, title: 'Invalid CSRF token response' });
-      }
-      this.csrfToken = body.token;
-      return body.token;
-    })();
-    this.csrfInFlight = p;
-    try {
-      return await p;
-    } finally {
-      if (this.csrfInFlight === p) this.csrfInFlight = null;
+  async takeCsrf(): Promise<string | null> {
+    if (this.csrfUnsupported) return null;
+    const held = this.csrfToken;
+    if (held) {
+      this.csrfToken = null;
+      return held;
     }
+    let res: Response;
+    try {
+      res = await this.send('GET', '/csrf/token', {});
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) {
+        this.csrfUnsupported = true;
+        return null;
+      }
+      throw e;
+    }
+    const body = (await res.json()) as { token?: unknown };
+    if (typeof body?.token !== 'string' || !body.token) {
+      throw new ApiError({ status: res.status, title: 'Invalid CSRF token response' });
+    }
+    return body.token;
   }
 
   async request<T>(method: Method, path: string, opts: RequestOptions = {}): Promise<T> {
@@ -113,14 +112,18 @@ export class ApiClient {
   /** Like request() but returns the Response (status, headers) after error handling. */
   async raw(method: Method, path: string, opts: RequestOptions = {}): Promise<Response> {
     if (!WRITES.has(method)) return this.send(method, path, opts);
-    const token = await this.csrf();
+    const token = await this.takeCsrf();
     try {
       return await this.send(method, path, opts, token ?? undefined);
     } catch (e) {
       if (!(e instanceof ApiError) || e.status !== 403) throw e;
-      // The CSRF token may have expired or been rotated: refresh it once and retry once.
-      const fresh = await this.csrf(true);
-      return this.send(method, path, opts, fresh ?? undefined);
+      // The token was stale, spent or missing: the refusal handed out a fresh one (kept by send(), and in the
+      // problem body). Retry once with it; a server that handed none out is asked for one.
+      const handed = typeof e.problem?.token === 'string' ? e.problem.token : null;
+      this.csrfUnsupported = false;
+      const retry = this.csrfToken ?? handed;
+      this.csrfToken = null;
+      return this.send(method, path, opts, (retry ?? (await this.takeCsrf())) ?? undefined);
     }
   }
 
@@ -146,6 +149,11 @@ export class ApiClient {
     } catch (cause) {
       if ((cause as { name?: string })?.name === 'AbortError') throw cause;
       throw new ApiError({ status: 0, title: 'Network error', detail: 'The server could not be reached.', cause });
+    }
+    if (WRITES.has(method)) {
+      // Every answer to a write hands out the token the next write spends.
+      const next = res.headers.get('X-CSRF-Token');
+      if (next) this.csrfToken = next;
     }
     if (res.ok) return res;
     const err = await errorFromResponse(res);

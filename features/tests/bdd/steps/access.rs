@@ -55,7 +55,7 @@ async fn anonymous_tries(world: &mut ShopWorld, what: String) -> anyhow::Result<
 
 #[when(expr = "{word}, a shopper, tries to {}")]
 async fn shopper_tries(world: &mut ShopWorld, name: String, what: String) -> anyhow::Result<()> {
-    let credentials = world.shopper(&name).await?.credentials();
+    let credentials = world.shopper(&name).await?.credentials().await?;
     let reply = perform(&world.api, &what, &credentials).await?;
     world.set(reply);
     Ok(())
@@ -63,7 +63,7 @@ async fn shopper_tries(world: &mut ShopWorld, name: String, what: String) -> any
 
 #[when(expr = "a clerk who may only administer tries to {}")]
 async fn clerk_tries(world: &mut ShopWorld, what: String) -> anyhow::Result<()> {
-    let credentials = world.sign_in_as(UserPool::CLERK).await?.credentials();
+    let credentials = world.sign_in_as(UserPool::CLERK).await?.credentials().await?;
     let reply = perform(&world.api, &what, &credentials).await?;
     world.set(reply);
     Ok(())
@@ -71,7 +71,7 @@ async fn clerk_tries(world: &mut ShopWorld, what: String) -> anyhow::Result<()> 
 
 #[when(expr = "the admin goes to {}")]
 async fn admin_goes(world: &mut ShopWorld, what: String) -> anyhow::Result<()> {
-    let credentials = world.admin().await?.credentials();
+    let credentials = world.admin().await?.credentials().await?;
     let reply = perform(&world.api, &what, &credentials).await?;
     world.set(reply);
     Ok(())
@@ -122,7 +122,7 @@ async fn forged(world: &mut ShopWorld, forgery: String) -> anyhow::Result<()> {
         "an empty bearer token" => "Bearer ".to_owned(),
         other => bail!("unknown forgery {other:?}"),
     };
-    let credentials = Credentials { authorization: Some(authorization), csrf: ann.csrf.clone() };
+    let credentials = Credentials { authorization: Some(authorization), csrf: None };
     let reply = world.api.send(Method::GET, "/ecom/cart", None, &credentials, &[]).await?;
     world.set(reply);
     Ok(())
@@ -232,22 +232,30 @@ async fn signs_out(world: &mut ShopWorld, name: String) -> anyhow::Result<()> {
 
 // CSRF.
 
-#[when(expr = "{word} adds {int} copy/copies of {string} to her/his/their cart without the form token")]
-async fn add_without_csrf(world: &mut ShopWorld, name: String, quantity: i64, title: String) -> anyhow::Result<()> {
-    let mut session = world.shopper(&name).await?;
-    session.csrf = None;
-    let reply = session.add_to_cart(&world.book_id(&title)?, quantity).await?;
+/// `name` adds copies of a book to their cart, sending `csrf` as the form token.
+async fn add_with_form_token(
+    world: &mut ShopWorld,
+    name: &str,
+    quantity: i64,
+    title: &str,
+    csrf: Option<String>,
+) -> anyhow::Result<()> {
+    let session = world.shopper(name).await?;
+    let credentials = Credentials { csrf, ..Credentials::bearer(&session.access_token) };
+    let body = json!({ "bookId": world.book_id(title)?, "quantity": quantity });
+    let reply = world.api.send(Method::POST, "/ecom/cart", Some(&body), &credentials, &[]).await?;
     world.set(reply);
     Ok(())
 }
 
+#[when(expr = "{word} adds {int} copy/copies of {string} to her/his/their cart without the form token")]
+async fn add_without_csrf(world: &mut ShopWorld, name: String, quantity: i64, title: String) -> anyhow::Result<()> {
+    add_with_form_token(world, &name, quantity, &title, None).await
+}
+
 #[when(expr = "{word} adds {int} copy/copies of {string} to her/his/their cart with a made-up form token")]
 async fn add_made_up_csrf(world: &mut ShopWorld, name: String, quantity: i64, title: String) -> anyhow::Result<()> {
-    let mut session = world.shopper(&name).await?;
-    session.csrf = Some(uuid::Uuid::new_v4().simple().to_string());
-    let reply = session.add_to_cart(&world.book_id(&title)?, quantity).await?;
-    world.set(reply);
-    Ok(())
+    add_with_form_token(world, &name, quantity, &title, Some(uuid::Uuid::new_v4().simple().to_string())).await
 }
 
 #[when(expr = "{word} adds {int} copy/copies of {string} to her/his/their cart with {word}'s form token")]
@@ -258,12 +266,29 @@ async fn add_other_csrf(
     title: String,
     other: String,
 ) -> anyhow::Result<()> {
-    let borrowed = world.shopper(&other).await?.csrf.clone();
-    let mut session = world.shopper(&name).await?;
-    session.csrf = borrowed;
-    let reply = session.add_to_cart(&world.book_id(&title)?, quantity).await?;
-    world.set(reply);
-    Ok(())
+    let borrowed = world.shopper(&other).await?.fresh_csrf().await?;
+    add_with_form_token(world, &name, quantity, &title, Some(borrowed)).await
+}
+
+/// The form token of `name`'s last change, kept to be sent again.
+#[when(
+    expr = "{word} adds {int} copy/copies of {string} to her/his/their cart with a form token she/he/they already used"
+)]
+async fn add_spent_csrf(world: &mut ShopWorld, name: String, quantity: i64, title: String) -> anyhow::Result<()> {
+    let token = world.shopper(&name).await?.fresh_csrf().await?;
+    add_with_form_token(world, &name, quantity, &title, Some(token.clone())).await?;
+    ensure!((200..300).contains(&world.last()?.status), "the first use was refused: {}", world.last()?.text);
+    add_with_form_token(world, &name, quantity, &title, Some(token)).await
+}
+
+#[when(
+    expr = "{word} adds {int} copy/copies of {string} to her/his/their cart with the form token the refusal handed her/him/them"
+)]
+async fn add_with_handed_csrf(world: &mut ShopWorld, name: String, quantity: i64, title: String) -> anyhow::Result<()> {
+    let refusal = world.last()?;
+    ensure!(refusal.status == 403, "the last change was not refused: {} {}", refusal.status, refusal.text);
+    let handed = refusal.body["token"].as_str().context("the refusal hands out no form token")?.to_owned();
+    add_with_form_token(world, &name, quantity, &title, Some(handed)).await
 }
 
 #[when(expr = "{word} tries to {} without the form token")]
