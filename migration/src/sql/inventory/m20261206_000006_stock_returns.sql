@@ -12,9 +12,6 @@ CREATE FUNCTION stock_return(p_book_id uuid, p_checkouts uuid[])
 RETURNS TABLE (checkout_id uuid, units integer, returned boolean)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
-DECLARE
-    back integer;
-    freed integer;
 BEGIN
     PERFORM 1 FROM inventory s WHERE s.book_id = p_book_id FOR UPDATE;
     IF NOT FOUND THEN
