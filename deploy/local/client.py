@@ -122,16 +122,28 @@ class Shopper:
         self.http = Http(self.port)
 
     def call(self, method: str, path: str, body=None, headers: dict[str, str] | None = None) -> Response:
+        """One request. A write carries a CSRF token, which it spends: the answer hands out the next one
+        (`X-CSRF-Token`), and a refusal for a stale token carries a fresh one, with which the write is sent once
+        more."""
         all_headers = {"authorization": f"Bearer {self.token}", "accept": "application/json", **(headers or {})}
         data = None
         if body is not None:
             data = json.dumps(body).encode()
             all_headers["content-type"] = "application/json"
-        if method != "GET":
+        if method == "GET":
+            return self.http.request(method, path, data, all_headers)
+        for attempt in range(2):
             if self.csrf is None:
                 self.refresh_csrf()
             all_headers["x-csrf-token"] = self.csrf
-        return self.http.request(method, path, data, all_headers)
+            response = self.http.request(method, path, data, all_headers)
+            self.csrf = response.headers.get("x-csrf-token")
+            fresh = response.json.get("token") if response.status == 403 and response.text else None
+            if fresh and attempt == 0:
+                self.csrf = fresh
+                continue
+            return response
+        return response
 
     def refresh_csrf(self) -> None:
         response = self.http.request("GET", "/csrf/token", None, {"authorization": f"Bearer {self.token}"})
