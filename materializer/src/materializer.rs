@@ -13,8 +13,8 @@ use crate::events::InProcessFeed;
 use crate::sink::Sink;
 use crate::sources::kafka::KafkaSettings;
 use crate::sources::replication::ReplicationSettings;
+use crate::sources::topic::{CapturedTable, TopicMap};
 use crate::status::StatusHandle;
-use crate::topic::{CapturedTable, TopicMap};
 
 /// Where the change events come from.
 #[derive(Debug, Clone)]
@@ -120,13 +120,13 @@ pub struct Materializer {
 impl Materializer {
     /// Connects to analytics and starts the actor tree; sources connect (and retry) in the background.
     pub async fn start(config: MaterializerConfig) -> anyhow::Result<Self> {
-        let pool = crate::pool::options(8)
+        let pool = crate::pg::options(8)
             .connect(&config.analytics_url)
             .await
             .context("connecting to the analytics database")?;
-        if crate::views::summaries_stale(&pool).await.context("reading the summaries' status")? {
+        if crate::sink::views::summaries_stale(&pool).await.context("reading the summaries' status")? {
             tracing::warn!("a bulk load left the analytics summaries stale; rebuilding them from the facts");
-            crate::views::rebuild_views(&pool).await.context("rebuilding the analytics summaries")?;
+            crate::sink::views::rebuild_views(&pool).await.context("rebuilding the analytics summaries")?;
         }
         let settings = TreeSettings { refresh_debounce: config.refresh_debounce, restart: config.restart.clone() };
         let ctx = Context::new(Sink::new(pool), StatusHandle::default(), settings);

@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use sea_orm::sqlx::{self, PgPool, Row as _};
 use serde::Serialize;
 
-use crate::topic::CapturedTable;
+use crate::sources::topic::CapturedTable;
 
 /// One table's comparison.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -76,7 +76,7 @@ async fn count_and_sum(pool: &PgPool, sql: &'static str) -> Result<Measure, sqlx
 }
 
 async fn connect(url: &str) -> Result<PgPool, sqlx::Error> {
-    crate::pool::options(1).connect(url).await
+    crate::pg::options(1).connect(url).await
 }
 
 /// Compares every captured table and logs the result in `cdc_reconciliation_log`.

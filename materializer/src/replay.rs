@@ -12,11 +12,11 @@ use sea_orm::sqlx;
 use serde::{Deserialize, Serialize};
 use std::io::BufRead as _;
 
-use crate::envelope::ChangeEvent;
-use crate::fast_decode;
+use crate::decode::envelope::ChangeEvent;
+use crate::decode::fast_decode;
 use crate::sink::{Offset, ParseFailure, Sink, TableBatch};
+use crate::sources::topic::{CapturedTable, TopicMap};
 use crate::sources::{RawRecord, route};
-use crate::topic::{CapturedTable, TopicMap};
 
 /// Records applied per transaction.
 const BATCH: usize = 5000;
@@ -64,10 +64,10 @@ pub async fn replay(
 ) -> anyhow::Result<ReplaySummary> {
     let total = tokio::fs::metadata(file).await?.len();
     // One connection per captured table at most: a chunk's tables are written side by side.
-    let pool = crate::pool::options(CapturedTable::ALL.len() as u32).connect(analytics_url).await?;
+    let pool = crate::pg::options(CapturedTable::ALL.len() as u32).connect(analytics_url).await?;
     let defer = records_estimate(file, total)? >= history_rows(&pool).await?;
     let sink = if defer {
-        crate::views::defer_summaries(&pool).await?;
+        crate::sink::views::defer_summaries(&pool).await?;
         Sink::new(pool.clone()).deferring_summaries().bulk_loading().await?
     } else {
         Sink::new(pool.clone())
@@ -98,11 +98,11 @@ pub async fn replay(
     // The channel closed: the reader finished, or failed (an I/O error) and its error is reported here.
     reader.await??;
     // Rebuilt after a deferring load, and after one that died half-way before this replay (the mark is still set).
-    if defer || crate::views::summaries_stale(&pool).await? {
-        crate::views::rebuild_views(&pool).await?;
+    if defer || crate::sink::views::summaries_stale(&pool).await? {
+        crate::sink::views::rebuild_views(&pool).await?;
         summary.summaries_rebuilt = true;
     }
-    crate::views::refresh_views(&pool).await?;
+    crate::sink::views::refresh_views(&pool).await?;
     progress(total, total);
     Ok(summary)
 }

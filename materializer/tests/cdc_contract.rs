@@ -3,7 +3,7 @@
 //! the code: the topics the materializer subscribes to, and that a record in the configured envelope (JSON with
 //! schemas, precise decimals, adaptive µs timestamps, tombstones on delete) decodes into the right row.
 
-use bookstore_materializer::change::{ChangeKind, TableChange, TableRow};
+use bookstore_materializer::decode::change::{ChangeKind, TableChange, TableRow};
 use bookstore_materializer::{CapturedTable, ChangeEvent, TopicMap};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};

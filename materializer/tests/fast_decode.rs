@@ -6,8 +6,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use bookstore_materializer::change::{ChangeKind, TableChange};
-use bookstore_materializer::fast_decode::table_change;
+use bookstore_materializer::decode::change::{ChangeKind, TableChange};
+use bookstore_materializer::decode::fast_decode::table_change;
 use bookstore_materializer::replay::{Decoder, decode_lines};
 use bookstore_materializer::{CapturedTable, ChangeEvent, DecodeError, TopicMap};
 use proptest::prelude::*;

@@ -8,7 +8,7 @@ use std::io::Write as _;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use bookstore_materializer::topic::TopicMap;
+use bookstore_materializer::sources::topic::TopicMap;
 use bookstore_materializer::{
     Materializer, MaterializerConfig, SourceConfig, ViewError, freshness, reconcile, replay, view,
 };

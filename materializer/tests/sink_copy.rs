@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use bookstore_materializer::CapturedTable;
-use bookstore_materializer::change::{BookRow, ChangeKind, KeyedChange, TableChange, TableRow};
+use bookstore_materializer::decode::change::{BookRow, ChangeKind, KeyedChange, TableChange, TableRow};
 use bookstore_materializer::sink::{Sink, TableBatch};
 use chrono::{TimeZone, Utc};
 use common::*;

@@ -67,7 +67,7 @@ impl Actor for RefresherActor {
 
 /// Refreshes every view; a failure fails the actor (restarted with backoff, and it refreshes again on start).
 async fn refresh_all(ctx: &Context) -> Result<(), ActorProcessingErr> {
-    crate::views::refresh_views(ctx.sink.pool()).await?;
+    crate::sink::views::refresh_views(ctx.sink.pool()).await?;
     ctx.status.activity(Context::REFRESHER, 1);
     Ok(())
 }

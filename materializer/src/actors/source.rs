@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 use super::Context;
 use super::stream::StreamMsg;
 use crate::sources::ChangeSource;
-use crate::topic::CapturedTable;
+use crate::sources::topic::CapturedTable;
 
 /// How long a stream may take to commit one batch before the source treats it as failed.
 const APPLY_TIMEOUT: Duration = Duration::from_secs(60);

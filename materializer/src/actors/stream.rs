@@ -9,7 +9,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 use super::{Context, refresher::RefresherMsg};
 use crate::sink::{Applied, TableBatch};
-use crate::topic::CapturedTable;
+use crate::sources::topic::CapturedTable;
 
 pub enum StreamMsg {
     Apply(TableBatch, RpcReplyPort<Result<Applied, String>>),

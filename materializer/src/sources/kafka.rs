@@ -17,9 +17,9 @@ use rdkafka::{ClientConfig, ClientContext, Message as _};
 use tokio::time::{Instant, timeout};
 
 use super::{ChangeSource, Polled, RawRecord, route};
-use crate::envelope::ChangeEvent;
+use crate::decode::envelope::ChangeEvent;
 use crate::sink::{Offset, Sink};
-use crate::topic::{CapturedTable, TopicMap};
+use crate::sources::topic::{CapturedTable, TopicMap};
 
 /// How to reach Kafka and which topics to read.
 #[derive(Debug, Clone)]

@@ -10,14 +10,15 @@
 pub mod kafka;
 pub mod pgoutput;
 pub mod replication;
+pub mod topic;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 
-use crate::envelope::ChangeEvent;
-use crate::error::DecodeError;
+use crate::decode::envelope::ChangeEvent;
+use crate::decode::error::DecodeError;
 use crate::sink::{ParseFailure, Sink, TableBatch};
-use crate::topic::CapturedTable;
+use crate::sources::topic::CapturedTable;
 
 /// One poll's worth of changes, per table, and what to acknowledge once all of them committed.
 #[derive(Debug)]
@@ -88,7 +89,7 @@ pub(crate) fn route(
     decoded: Result<ChangeEvent, DecodeError>,
     raw: impl FnOnce() -> RawRecord,
 ) {
-    match decoded.and_then(|event| crate::change::TableChange::from_event(table, &event)) {
+    match decoded.and_then(|event| crate::decode::change::TableChange::from_event(table, &event)) {
         Ok(change) => batch.changes.push(change),
         Err(err) => {
             let raw = raw();

@@ -10,10 +10,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value, json};
 
-use crate::column::{ColumnSchema, Row, UNAVAILABLE_VALUE_PLACEHOLDER};
-use crate::envelope::{ChangeEvent, Op, RowChange, Truncate};
-use crate::error::DecodeError;
-use crate::source::{Sequence, Snapshot, Source};
+use crate::decode::column::{ColumnSchema, Row, UNAVAILABLE_VALUE_PLACEHOLDER};
+use crate::decode::envelope::{ChangeEvent, Op, RowChange, Truncate};
+use crate::decode::error::DecodeError;
+use crate::decode::source_block::{Sequence, Snapshot, SourceBlock};
 
 /// A column of a relation: name and type OID.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,7 +233,7 @@ pub fn change_event(
     before: Option<&[Datum]>,
     after: Option<&[Datum]>,
 ) -> Result<ChangeEvent, DecodeError> {
-    let source = Source {
+    let source = SourceBlock {
         version: None,
         connector: Some(CONNECTOR.to_owned()),
         name: Some(origin.connector_name.to_owned()),
@@ -461,7 +461,7 @@ mod tests {
             panic!()
         };
         let total = change.after.unwrap().decimal("total", Some(2)).unwrap();
-        assert_eq!(total, crate::column::ColumnValue::Value("1000".parse().unwrap()));
+        assert_eq!(total, crate::decode::column::ColumnValue::Value("1000".parse().unwrap()));
     }
 
     #[test]

@@ -18,10 +18,10 @@ use tokio::time::{Instant, timeout};
 
 use super::pgoutput::{self, Datum, Message, Origin, Relations};
 use super::{ChangeSource, Polled, RawRecord, route};
-use crate::envelope::{ChangeEvent, Op};
+use crate::decode::envelope::{ChangeEvent, Op};
 use crate::events::{InProcessFeed, OrderEvent};
 use crate::sink::{Offset, Sink, TableBatch};
-use crate::topic::CapturedTable;
+use crate::sources::topic::CapturedTable;
 
 /// The publication the migrations create in both source databases.
 pub const PUBLICATION: &str = "bookstore_cdc";
@@ -75,7 +75,7 @@ impl ReplicationSettings {
 
 /// One change of an open transaction: its table, LSN, the decoded event and, for one that could not be decoded,
 /// its envelope as text (for `cdc_parse_errors`).
-type PendingChange = (CapturedTable, u64, Result<ChangeEvent, crate::error::DecodeError>, Option<String>);
+type PendingChange = (CapturedTable, u64, Result<ChangeEvent, crate::decode::error::DecodeError>, Option<String>);
 
 /// A transaction being received.
 struct OpenTx {
@@ -344,7 +344,7 @@ impl ChangeSource for ReplicationSource {
         let pool = match &self.pool {
             Some(pool) => pool.clone(),
             None => {
-                let pool = crate::pool::options(2).connect(&self.settings.url).await?;
+                let pool = crate::pg::options(2).connect(&self.settings.url).await?;
                 self.pool = Some(pool.clone());
                 pool
             }

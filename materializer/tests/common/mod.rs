@@ -222,7 +222,7 @@ pub async fn load_directly(ecom: &PgPool, inventory: &PgPool, expected: &PgPool)
         .unwrap();
         sqlx::query(insert).bind(rows).execute(expected).await.unwrap();
     }
-    bookstore_materializer::views::rebuild_views(expected).await.unwrap();
+    bookstore_materializer::sink::views::rebuild_views(expected).await.unwrap();
 }
 
 /// The defining query of `view` as docs/API.md states it: the original `CREATE MATERIALIZED VIEW … AS <query>;` of the

@@ -8,12 +8,12 @@
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::column::{ColumnSchema, Row};
-use crate::error::{DecodeError, Part, json_type, preview};
-use crate::fields::{Object, opt_i64, opt_object, opt_str, present, required};
-use crate::position::Position;
-use crate::source::Source;
-use crate::transaction::{TransactionBlock, TransactionEvent};
+use crate::decode::column::{ColumnSchema, Row};
+use crate::decode::error::{DecodeError, Part, json_type, preview};
+use crate::decode::fields::{Object, opt_i64, opt_object, opt_str, present, required};
+use crate::decode::position::Position;
+use crate::decode::source_block::SourceBlock;
+use crate::decode::transaction::{TransactionBlock, TransactionEvent};
 
 /// Topics Debezium writes heartbeats to start with this (`topic.heartbeat.prefix` default).
 pub const HEARTBEAT_TOPIC_PREFIX: &str = "__debezium-heartbeat";
@@ -68,7 +68,7 @@ pub struct RowChange {
     pub before: Option<Row>,
     /// The new row; absent for a delete.
     pub after: Option<Row>,
-    pub source: Source,
+    pub source: SourceBlock,
     /// When Debezium processed the event.
     pub ts_ms: Option<i64>,
     pub transaction: Option<TransactionBlock>,
@@ -84,7 +84,7 @@ impl RowChange {
 /// A TRUNCATE of the table named in `source`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Truncate {
-    pub source: Source,
+    pub source: SourceBlock,
     pub ts_ms: Option<i64>,
 }
 
@@ -93,7 +93,7 @@ pub struct Truncate {
 pub struct LogicalMessage {
     pub prefix: String,
     pub content: Vec<u8>,
-    pub source: Source,
+    pub source: SourceBlock,
     pub ts_ms: Option<i64>,
 }
 
@@ -161,7 +161,7 @@ impl ChangeEvent {
         }
     }
 
-    pub fn source(&self) -> Option<&Source> {
+    pub fn source(&self) -> Option<&SourceBlock> {
         match self {
             ChangeEvent::Row(change) => Some(&change.source),
             ChangeEvent::Truncate(truncate) => Some(&truncate.source),
@@ -216,7 +216,7 @@ fn decode_key(key: Value) -> Result<Option<Row>, DecodeError> {
 
 fn decode_envelope(mut payload: Object, schema: &Value, key: Option<Row>) -> Result<ChangeEvent, DecodeError> {
     let op = Op::parse(required(opt_str(&payload, "op", "op")?, "op")?)?;
-    let source = Source::from_object(required(opt_object(&payload, "source", "source")?, "source")?)?;
+    let source = SourceBlock::from_object(required(opt_object(&payload, "source", "source")?, "source")?)?;
     let ts_ms = opt_i64(&payload, "ts_ms", "ts_ms")?;
     match op {
         Op::Truncate => Ok(ChangeEvent::Truncate(Truncate { source, ts_ms })),
@@ -259,7 +259,7 @@ fn row_image(payload: &mut Object, schema: &Value, field: &'static str) -> Resul
     Ok(Some(Row::from_object(object, &columns)))
 }
 
-fn decode_message(payload: &Object, source: Source, ts_ms: Option<i64>) -> Result<ChangeEvent, DecodeError> {
+fn decode_message(payload: &Object, source: SourceBlock, ts_ms: Option<i64>) -> Result<ChangeEvent, DecodeError> {
     let message = required(opt_object(payload, "message", "message")?, "message")?;
     let prefix = required(opt_str(message, "prefix", "message.prefix")?, "message.prefix")?.to_owned();
     let content = match present(message, "content") {
@@ -281,8 +281,8 @@ fn decode_message(payload: &Object, source: Source, ts_ms: Option<i64>) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::column::{Cell, ColumnValue, LogicalType};
-    use crate::source::Snapshot;
+    use crate::decode::column::{Cell, ColumnValue, LogicalType};
+    use crate::decode::source_block::Snapshot;
     use rust_decimal::Decimal;
     use serde_json::json;
 

@@ -15,8 +15,8 @@ use base64::Engine as _;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::Value;
 
-use crate::column::{ColumnSchema, LogicalType};
-use crate::error::{ValueError, json_type, preview};
+use crate::decode::column::{ColumnSchema, LogicalType};
+use crate::decode::error::{ValueError, json_type, preview};
 
 /// rust_decimal's largest scale.
 const MAX_SCALE: i64 = 28;

@@ -6,8 +6,8 @@
 
 use serde_json::Value;
 
-use crate::error::{DecodeError, json_type, preview};
-use crate::fields::{Object, opt_i64, opt_str, opt_u64, required};
+use crate::decode::error::{DecodeError, json_type, preview};
+use crate::decode::fields::{Object, opt_i64, opt_str, opt_u64, required};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransactionStatus {

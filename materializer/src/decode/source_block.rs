@@ -7,8 +7,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::error::{DecodeError, json_type, preview};
-use crate::fields::{Object, opt_i64, opt_str, opt_u64, present};
+use crate::decode::error::{DecodeError, json_type, preview};
+use crate::decode::fields::{Object, opt_i64, opt_str, opt_u64, present};
 
 /// Whether an event was read by a snapshot, and where in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,7 +89,7 @@ impl Sequence {
 
 /// The `source` block of a change event.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Source {
+pub struct SourceBlock {
     pub version: Option<String>,
     pub connector: Option<String>,
     /// The logical server name (`topic.prefix`).
@@ -109,14 +109,14 @@ pub struct Source {
     pub xmin: Option<i64>,
 }
 
-impl Source {
+impl SourceBlock {
     pub(crate) fn from_object(source: &Object) -> Result<Self, DecodeError> {
         let text = |field: &str| -> Result<Option<String>, DecodeError> {
             Ok(opt_str(source, field, &format!("source.{field}"))?.map(str::to_owned))
         };
         let int = |field: &str| opt_i64(source, field, &format!("source.{field}"));
         let sequence = opt_str(source, "sequence", "source.sequence")?.map(Sequence::parse).transpose()?;
-        Ok(Source {
+        Ok(SourceBlock {
             version: text("version")?,
             connector: text("connector")?,
             name: text("name")?,
@@ -149,7 +149,7 @@ impl Source {
     }
 }
 
-/// [`Source::commit_time`] from the block's `ts_ns`, `ts_us`, `ts_ms` and `ts_usec`.
+/// [`SourceBlock::commit_time`] from the block's `ts_ns`, `ts_us`, `ts_ms` and `ts_usec`.
 pub(crate) fn commit_time(
     ts_ns: Option<i64>,
     ts_us: Option<i64>,
@@ -196,13 +196,13 @@ mod tests {
     #[test]
     fn wrong_field_types_are_named() {
         let source = json!({"lsn": "34466480"});
-        let err = Source::from_object(source.as_object().unwrap()).unwrap_err();
+        let err = SourceBlock::from_object(source.as_object().unwrap()).unwrap_err();
         assert_eq!(err.to_string(), r#"field "source.lsn" should be an unsigned 64-bit integer but is a string"#);
         let source = json!({"snapshot": 1});
-        let err = Source::from_object(source.as_object().unwrap()).unwrap_err();
+        let err = SourceBlock::from_object(source.as_object().unwrap()).unwrap_err();
         assert_eq!(err.to_string(), r#"field "source.snapshot" should be a string or boolean but is a number"#);
         let source = json!({"sequence": ["1", "2"]});
-        assert!(matches!(Source::from_object(source.as_object().unwrap()), Err(DecodeError::WrongType { .. })));
+        assert!(matches!(SourceBlock::from_object(source.as_object().unwrap()), Err(DecodeError::WrongType { .. })));
     }
 
     #[test]
@@ -218,7 +218,7 @@ mod tests {
     #[test]
     fn legacy_microseconds() {
         let source = json!({"ts_usec": 1536580521883194i64});
-        let source = Source::from_object(source.as_object().unwrap()).unwrap();
+        let source = SourceBlock::from_object(source.as_object().unwrap()).unwrap();
         assert_eq!(source.commit_time(), "2018-09-10T11:55:21.883194Z".parse().ok());
     }
 }

@@ -7,7 +7,7 @@
 //! the first transaction streamed after a snapshot, connectors older than `sequence`) counts as 0, which orders
 //! snapshot reads before every streamed change, as they are.
 
-use crate::source::Source;
+use crate::decode::source_block::SourceBlock;
 
 /// Where an event sits in its source's WAL; larger is newer. Equal positions are the same change delivered again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -20,7 +20,7 @@ pub struct Position {
 
 impl Position {
     /// The position of an event with this `source` block, if it carries an LSN.
-    pub fn of(source: &Source) -> Option<Self> {
+    pub fn of(source: &SourceBlock) -> Option<Self> {
         let sequence = source.sequence.unwrap_or_default();
         let lsn = source.lsn.or(sequence.lsn)?;
         Some(Position { commit_lsn: sequence.last_commit_lsn.unwrap_or(0), lsn })
@@ -30,11 +30,11 @@ impl Position {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::Sequence;
+    use crate::decode::source_block::Sequence;
 
-    fn source(lsn: Option<u64>, sequence: Option<Sequence>) -> Source {
+    fn source(lsn: Option<u64>, sequence: Option<Sequence>) -> SourceBlock {
         let object = serde_json::json!({}).as_object().cloned().unwrap_or_default();
-        Source { lsn, sequence, ..Source::from_object(&object).unwrap() }
+        SourceBlock { lsn, sequence, ..SourceBlock::from_object(&object).unwrap() }
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //! written with `COPY`, PostgreSQL's bulk path (a replay or a snapshot is almost only those); the others with
 //! `unnest` over column arrays, one statement per kind of change, whatever the batch size.
 
+pub mod views;
+
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
@@ -19,8 +21,8 @@ use sea_orm::sqlx::query::Query;
 use sea_orm::sqlx::{self, PgPool, Postgres, Row as _};
 use uuid::Uuid;
 
-use crate::change::{ChangeKind, KeyedChange, TableChange, TableRow};
-use crate::topic::CapturedTable;
+use crate::decode::change::{ChangeKind, KeyedChange, TableChange, TableRow};
+use crate::sources::topic::CapturedTable;
 
 /// Where a source has been read up to: the next Kafka offset of a topic partition, or the LSN a replication
 /// source has applied for one table (partition 0).

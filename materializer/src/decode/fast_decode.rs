@@ -1,7 +1,7 @@
 //! A fast path from one record's key and value text straight to its [`TableChange`], for the common shape.
 //!
 //! Why it exists: the generic decoder ([`ChangeEvent::from_kafka`](crate::ChangeEvent::from_kafka), then
-//! [`TableChange::from_event`]) builds a `serde_json::Value` tree of the whole envelope, a [`Source`](crate::Source)
+//! [`TableChange::from_event`]) builds a `serde_json::Value` tree of the whole envelope, a [`SourceBlock`](crate::SourceBlock)
 //! and [`Row`](crate::Row)s of owned strings, and only then reads the few columns a table needs: about half of
 //! `bookstore replay`'s CPU went there. This module deserializes the common record with serde visitors directly
 //! into the table row, borrowing the text it only looks at. The replay tries it first ([`mod@crate::replay`]).
@@ -27,14 +27,14 @@ use rust_decimal::Decimal;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use uuid::Uuid;
 
-use crate::change::{
+use crate::decode::change::{
     BookRow, ChangeKind, InventoryRow, KeyedChange, OrderItemRow, OrderRow, TableChange, TableRow, lsn_i64, row_key,
 };
-use crate::column::is_placeholder_text;
-use crate::envelope::{HEARTBEAT_TOPIC_PREFIX, Op};
-use crate::source::{Sequence, commit_time};
-use crate::temporal::{TimeUnit, from_epoch, parse_iso_timestamp};
-use crate::topic::CapturedTable;
+use crate::decode::column::is_placeholder_text;
+use crate::decode::envelope::{HEARTBEAT_TOPIC_PREFIX, Op};
+use crate::decode::source_block::{Sequence, commit_time};
+use crate::decode::temporal::{TimeUnit, from_epoch, parse_iso_timestamp};
+use crate::sources::topic::CapturedTable;
 
 /// The change a record of `table`'s topic asks for, or `None` to decode it with the generic path (see the module
 /// docs). `key` and `value` are the record's key and value as text, `None` when null.
@@ -92,7 +92,7 @@ fn key_cell<'i, 'a>(table: CapturedTable, image: &'i Image<'a>) -> Option<&'i Ce
     }
 }
 
-/// The row [`crate::change`] builds from `after`, read the same way (NUMERIC at scale 2, integer timestamps in
+/// The row [`crate::decode::change`] builds from `after`, read the same way (NUMERIC at scale 2, integer timestamps in
 /// microseconds, a missing `genre` as empty text, an out-of-range `published_year` as NULL); `None` for the
 /// placeholder in any column read and for anything the generic reads would reject.
 fn table_row(table: CapturedTable, after: &Image<'_>) -> Option<TableRow> {
@@ -165,7 +165,7 @@ enum Cell<'a> {
     Other,
 }
 
-/// A column as [`crate::column::Row`]'s reads see it.
+/// A column as [`crate::decode::column::Row`]'s reads see it.
 enum Read<'c> {
     Absent,
     Null,
@@ -220,7 +220,7 @@ impl<'a> Cell<'a> {
     fn decimal(&self) -> Option<Decimal> {
         match self.read() {
             Read::Text(text) if !text.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b)) => {
-                crate::numeric::decimal_from_text(text).ok()
+                crate::decode::numeric::decimal_from_text(text).ok()
             }
             _ => None,
         }
@@ -391,14 +391,14 @@ macro_rules! object {
 
 object!(Envelope {
     op: Cell<'a> = "op",
-    source: Option<SourceBlock<'a>> = "source",
+    source: Option<SourceFields<'a>> = "source",
     ts_ms: Cell<'a> = "ts_ms",
     before: Option<Image<'a>> = "before",
     after: Option<Image<'a>> = "after",
     transaction: Cell<'a> = "transaction",
 });
 
-object!(SourceBlock {
+object!(SourceFields {
     version: Cell<'a> = "version",
     connector: Cell<'a> = "connector",
     name: Cell<'a> = "name",
@@ -439,8 +439,8 @@ object!(Image {
     payload: Cell<'a> = "payload",
 });
 
-impl SourceBlock<'_> {
-    /// Checks every field [`crate::Source`] checks and returns whether it is a snapshot read, the change LSN
+impl SourceFields<'_> {
+    /// Checks every field [`crate::SourceBlock`] checks and returns whether it is a snapshot read, the change LSN
     /// (`lsn`, else the sequence's) and the commit time.
     fn decode(&self) -> Option<(bool, Option<u64>, Option<DateTime<Utc>>)> {
         for text in [&self.version, &self.connector, &self.name, &self.db, &self.schema, &self.table] {

@@ -4,7 +4,7 @@
 //! `orders` and `order_items`; the inventory connector captures `inventory`. The prefixes are settings
 //! (`CDC_ECOM_TOPIC_PREFIX`, `CDC_INVENTORY_TOPIC_PREFIX`), so the map is built from them.
 
-use crate::error::{DecodeError, preview};
+use crate::decode::error::{DecodeError, preview};
 
 /// The PostgreSQL schema every captured table lives in.
 const SCHEMA: &str = "public";

@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::error::{DecodeError, json_type};
+use crate::decode::error::{DecodeError, json_type};
 
 pub(crate) type Object = Map<String, Value>;
 

@@ -9,8 +9,8 @@
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, Utc};
 use serde_json::Value;
 
-use crate::column::{ColumnSchema, LogicalType};
-use crate::error::{ValueError, json_type, preview};
+use crate::decode::column::{ColumnSchema, LogicalType};
+use crate::decode::error::{ValueError, json_type, preview};
 
 /// What an integer timestamp counts since the epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

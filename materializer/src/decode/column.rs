@@ -14,9 +14,9 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::error::{DecodeError, ValueError, json_type, preview};
-use crate::fields::Object;
-use crate::{numeric, temporal};
+use crate::decode::error::{DecodeError, ValueError, json_type, preview};
+use crate::decode::fields::Object;
+use crate::decode::{numeric, temporal};
 
 /// What Debezium's PostgreSQL connector puts in place of an unchanged TOASTed value it could not read
 /// (`unavailable.value.placeholder`, default).

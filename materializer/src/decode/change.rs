@@ -14,11 +14,11 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::column::{ColumnValue, Row};
-use crate::envelope::{ChangeEvent, Op, RowChange};
-use crate::error::DecodeError;
-use crate::temporal::TimeUnit;
-use crate::topic::CapturedTable;
+use crate::decode::column::{ColumnValue, Row};
+use crate::decode::envelope::{ChangeEvent, Op, RowChange};
+use crate::decode::error::DecodeError;
+use crate::decode::temporal::TimeUnit;
+use crate::sources::topic::CapturedTable;
 
 /// A row of `dim_books`. Text columns are `None` when the source sent the unchanged-TOAST placeholder.
 #[derive(Debug, Clone, PartialEq)]
@@ -129,7 +129,7 @@ impl TableChange {
         match event {
             ChangeEvent::Row(change) => keyed(table, change).map(TableChange::Keyed),
             ChangeEvent::Truncate(truncate) => Ok(TableChange::Truncate {
-                position: crate::position::Position::of(&truncate.source).map_or(0, |p| lsn_i64(p.lsn)),
+                position: crate::decode::position::Position::of(&truncate.source).map_or(0, |p| lsn_i64(p.lsn)),
             }),
             ChangeEvent::Tombstone { .. }
             | ChangeEvent::Heartbeat { .. }
@@ -204,7 +204,7 @@ fn int32(row: &Row, column: &str) -> Result<i32, DecodeError> {
     let value = required(row.i64(column), column)?;
     i32::try_from(value).map_err(|_| DecodeError::Column {
         column: column.to_owned(),
-        reason: crate::error::ValueError::IntegerOutOfRange(value.to_string()),
+        reason: crate::decode::error::ValueError::IntegerOutOfRange(value.to_string()),
     })
 }
 
