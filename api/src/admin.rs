@@ -3,14 +3,14 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bookstore_entities::repo::catalog::{BookInput, DeleteError, WriteError};
 use bookstore_entities::repo::stock::StockChange;
-use bookstore_entities::types::{Isbn, Money};
+use bookstore_entities::types::{Isbn, Money, PageRequest};
 use chrono::Datelike;
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -226,8 +226,14 @@ pub async fn update_book(
     State(state): State<AppState>,
     Admin(admin): Admin,
     IdPath(id): IdPath,
-    Body(request): Body<BookRequest>,
+    Body(mut request): Body<BookRequest>,
 ) -> Result<Json<Book>, ApiError> {
+    if request.isbn.is_none() {
+        // Upstream's clients may leave the ISBN out of an edit: the book keeps the one it has.
+        let current =
+            state.catalog.get(id).await?.ok_or_else(|| ApiError::not_found(format!("There is no book {id}.")))?;
+        request.isbn = Some(current.isbn);
+    }
     let (input, _) = request.validate(false)?;
     let (before, after) = state
         .catalog
@@ -290,31 +296,42 @@ pub async fn get_order(
     Ok(Json(Order::try_from(order)?))
 }
 
-/// A page of stock rows (snake_case, as everything under `/inven`).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct StockPage {
-    pub content: Vec<Stock>,
-    pub total_elements: u64,
-    pub total_pages: u64,
-    pub number: u32,
-    pub size: u32,
-}
-
+/// Stock rows a page at a time, as a JSON array (upstream's clients read it as one); the paging travels in headers:
+/// `X-Total-Count` (rows in all) and `Link` (`first`, `prev`, `next`, `last`).
 #[utoipa::path(get, path = "/inven/admin/stock", tag = "admin", security(("bearer" = [])),
-    params(("page" = Option<u32>, Query), ("size" = Option<u32>, Query)), responses((status = 200, body = StockPage)))]
+    params(("page" = Option<u32>, Query), ("size" = Option<u32>, Query)),
+    responses((status = 200, body = Vec<Stock>, headers(
+        ("X-Total-Count" = u64, description = "Stock rows in all"),
+        ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages"),
+    ))))]
 pub async fn list_stock(
     State(state): State<AppState>,
     _admin: Admin,
     params: QueryParams,
-) -> Result<Json<StockPage>, ApiError> {
+) -> Result<Response, ApiError> {
     let page = state.stock.page(page_request(&params)?).await?;
-    Ok(Json(StockPage {
-        total_elements: page.total,
-        total_pages: page.total_pages(),
-        number: page.request.page(),
-        size: page.request.size(),
-        content: page.items.into_iter().map(Stock::from).collect(),
-    }))
+    let headers = paging_headers("/inven/admin/stock", page.request, page.total)?;
+    Ok((headers, Json(page.items.into_iter().map(Stock::from).collect::<Vec<_>>())).into_response())
+}
+
+/// `X-Total-Count` and an RFC 8288 `Link` header for a listing answered as a bare array.
+fn paging_headers(path: &str, request: PageRequest, total: u64) -> Result<HeaderMap, ApiError> {
+    let (page, size) = (u64::from(request.page()), u64::from(request.size()));
+    let last = total.div_ceil(size).saturating_sub(1);
+    let link = |rel: &str, to: u64| format!("<{path}?page={to}&size={size}>; rel=\"{rel}\"");
+    let mut links = vec![link("first", 0)];
+    if page > 0 {
+        links.push(link("prev", page.min(last + 1) - 1));
+    }
+    if page < last {
+        links.push(link("next", page + 1));
+    }
+    links.push(link("last", last));
+    let mut headers = HeaderMap::new();
+    let value = |text: String| HeaderValue::from_str(&text).map_err(|e| ApiError::Internal(e.into()));
+    headers.insert(HeaderName::from_static("x-total-count"), value(total.to_string())?);
+    headers.insert(header::LINK, value(links.join(", "))?);
+    Ok(headers)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -200,7 +200,7 @@ impl From<CommerceError> for ApiError {
         match err {
             CommerceError::EmptyCart => ApiError::Unprocessable("The cart is empty.".to_owned()),
             CommerceError::InsufficientStock(books) => ApiError::InsufficientStock(books),
-            CommerceError::UnknownBook => ApiError::invalid_param("bookId", "names no book in the catalog"),
+            CommerceError::UnknownBook => ApiError::not_found("There is no such book in the catalog."),
             CommerceError::TooMany => {
                 ApiError::invalid_param("quantity", "would make the line hold more than 99 copies")
             }
@@ -288,7 +288,12 @@ pub async fn problem_instance(request: Request, next: Next) -> Response {
 
 /// The fallback for paths no route matches.
 pub async fn not_found(request: Request) -> ApiError {
-    ApiError::not_found(format!("There is nothing at {} {}.", request.method(), request.uri().path()))
+    nothing_at(request.method(), request.uri().path())
+}
+
+/// The 404 of a path nothing serves.
+pub fn nothing_at(method: &axum::http::Method, path: &str) -> ApiError {
+    ApiError::not_found(format!("There is nothing at {method} {path}."))
 }
 
 /// The fallback for a known path with a method it does not serve.

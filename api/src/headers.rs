@@ -43,6 +43,13 @@ pub fn cors(origins: &[String]) -> CorsLayer {
             HeaderName::from_static("x-csrf-token"),
             HeaderName::from_static("idempotency-key"),
         ])
-        .expose_headers([header::ETAG, header::LOCATION, header::RETRY_AFTER, HeaderName::from_static("x-csrf-token")])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::LINK,
+            HeaderName::from_static("x-total-count"),
+            HeaderName::from_static("x-csrf-token"),
+        ])
         .max_age(std::time::Duration::from_secs(600))
 }

@@ -17,10 +17,19 @@ use crate::startup::AppState;
 
 pub fn router(openapi: utoipa::openapi::OpenApi) -> Router<AppState> {
     let document = openapi.to_json().unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).route("/metrics", get(metrics)).route(
-        "/openapi.json",
-        get(move || async move { ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], document) }),
-    )
+    Router::new()
+        .route("/healthz", get(healthz))
+        // Where upstream's inventory and ecom services answered liveness: probes written for them keep working.
+        .route("/inven/health", get(healthz))
+        .route("/ecom/actuator/health", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route(
+            "/openapi.json",
+            get(move || async move {
+                ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], document)
+            }),
+        )
 }
 
 #[derive(Serialize)]

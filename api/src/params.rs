@@ -63,11 +63,12 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
     }
 }
 
-/// Parses a comma-separated list of UUIDs, naming the parameter and the offending entry on error.
+/// Parses a comma-separated list of at most `max` UUIDs (an empty list is empty), naming the parameter and the
+/// offending entry on error.
 pub fn uuid_list(name: &str, raw: &str, max: usize) -> Result<Vec<Uuid>, ApiError> {
     let entries: Vec<&str> = raw.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
-    if entries.is_empty() || entries.len() > max {
-        return Err(ApiError::invalid_param(name, format!("must list 1 to {max} ids")));
+    if entries.len() > max {
+        return Err(ApiError::invalid_param(name, format!("must list at most {max} ids")));
     }
     let mut ids = Vec::with_capacity(entries.len());
     for entry in entries {

@@ -35,6 +35,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(rename_all = "camelCase")]
 pub struct CartItem {
     pub id: Uuid,
+    /// The shopper whose cart this is (the token's `sub`).
+    pub user_id: String,
     pub book_id: Uuid,
     pub book: Book,
     pub quantity: i32,
@@ -120,7 +122,7 @@ pub struct OrderPage {
     pub size: u32,
 }
 
-async fn cart_items(state: &AppState, lines: Vec<CartLine>) -> Result<Vec<CartItem>, ApiError> {
+async fn cart_items(state: &AppState, user: &str, lines: Vec<CartLine>) -> Result<Vec<CartItem>, ApiError> {
     let ids: Vec<Uuid> = lines.iter().map(|l| l.book_id).collect();
     let mut books = state.cache.books(&state.catalog, &ids).await?;
     Ok(lines
@@ -130,6 +132,7 @@ async fn cart_items(state: &AppState, lines: Vec<CartLine>) -> Result<Vec<CartIt
             let book = books.remove(&line.book_id)?;
             Some(CartItem {
                 id: line.id,
+                user_id: user.to_owned(),
                 book_id: line.book_id,
                 book,
                 quantity: line.quantity,
@@ -144,27 +147,37 @@ async fn cart_items(state: &AppState, lines: Vec<CartLine>) -> Result<Vec<CartIt
     responses((status = 200, body = Vec<CartItem>), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_cart(State(state): State<AppState>, Shopper(user): Shopper) -> Result<Json<Vec<CartItem>>, ApiError> {
     let lines = state.commerce.carts().lines(&user.id).await?;
-    Ok(Json(cart_items(&state, lines).await?))
+    Ok(Json(cart_items(&state, &user.id, lines).await?))
 }
 
-/// Adds copies of a book; adding a book already in the cart adds to its line.
+/// Adds copies of a book: 201 with `Location` when it starts a new line, 200 when it adds to the line the book
+/// already has.
 #[utoipa::path(post, path = "/ecom/cart", tag = "cart", security(("bearer" = [])), request_body = AddToCart,
     responses(
-        (status = 201, body = CartItem),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 201, body = CartItem, description = "A new line", headers(("Location" = String, description = "The new line"))),
+        (status = 200, body = CartItem, description = "More copies on the book's line"),
+        (status = 404, body = Problem, description = "No such book", content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn add_to_cart(
     State(state): State<AppState>,
     Shopper(user): Shopper,
     Body(request): Body<AddToCart>,
-) -> Result<(StatusCode, Json<CartItem>), ApiError> {
+) -> Result<Response, ApiError> {
     let line = state.commerce.carts().add(&user.id, request.book_id, request.quantity).await?;
-    let item = cart_items(&state, vec![line])
+    // The add is one upsert that adds to the book's line when there is one, which holds at least one copy: a line
+    // holding exactly the copies asked for is a new one.
+    let created = line.quantity == request.quantity.get();
+    let item = cart_items(&state, &user.id, vec![line])
         .await?
         .pop()
-        .ok_or_else(|| ApiError::invalid_param("bookId", "names no book in the catalog"))?;
-    Ok((StatusCode::CREATED, Json(item)))
+        .ok_or_else(|| ApiError::not_found(format!("There is no book {}.", request.book_id)))?;
+    if !created {
+        return Ok(Json(item).into_response());
+    }
+    let location =
+        HeaderValue::from_str(&format!("/ecom/cart/{}", item.id)).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(item)).into_response())
 }
 
 /// Sets how many copies a cart line holds.
@@ -182,7 +195,7 @@ pub async fn set_cart_item(
     Body(request): Body<SetQuantity>,
 ) -> Result<Json<CartItem>, ApiError> {
     let line = state.commerce.carts().set(&user.id, item_id, request.quantity).await?;
-    let item = cart_items(&state, vec![line])
+    let item = cart_items(&state, &user.id, vec![line])
         .await?
         .pop()
         .ok_or_else(|| ApiError::not_found("There is no such item in your cart."))?;

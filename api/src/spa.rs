@@ -1,11 +1,12 @@
-//! Serves the web app (`web/dist`) at `/`: real files as they are, every other page route as `index.html` so the
-//! SPA's router can draw it. Paths that belong to the API never fall through to the SPA: an unknown API path is
-//! a 404 problem, not an HTML page.
+//! Serves the web app (`web/dist`) at `/`: real files as they are, and every other path a browser asks a page for
+//! (`Accept: text/html`) as `index.html`, so the SPA's router can draw it (its own 404 page included). Anything
+//! else nothing serves is a 404 problem: paths that belong to the API never fall through to the SPA, and a client
+//! asking for JSON gets JSON, as upstream's clients expect.
 
 use std::path::{Path, PathBuf};
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
@@ -21,7 +22,7 @@ fn is_api_path(path: &str) -> bool {
     API_PREFIXES.iter().any(|prefix| path == *prefix || path.strip_prefix(prefix).is_some_and(|r| r.starts_with('/')))
 }
 
-/// The router's fallback: the SPA for page routes, a 404 problem for everything else.
+/// The router's fallback: the web app's files and page routes, a 404 problem for everything else.
 pub async fn fallback(State(state): State<AppState>, request: Request) -> Response {
     let serves_pages = matches!(*request.method(), Method::GET | Method::HEAD);
     match state.web_dir.as_deref() {
@@ -30,14 +31,31 @@ pub async fn fallback(State(state): State<AppState>, request: Request) -> Respon
     }
 }
 
+/// Whether the client asks for a page: browsers navigating send `Accept: text/html,…`.
+fn wants_page(request: &Request) -> bool {
+    request
+        .headers()
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|accept| accept.split(',').any(|range| range.split(';').next().is_some_and(|t| t.trim() == "text/html")))
+}
+
 async fn serve(dir: &Path, request: Request) -> Response {
     let hashed_asset = request.uri().path().starts_with("/assets/");
-    let index = dir.join("index.html");
-    let files = ServeDir::new(dir).fallback(ServeFile::new(&index));
-    let mut response = match files.oneshot(request).await {
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let served = if wants_page(&request) {
+        ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html"))).oneshot(request).await
+    } else {
+        ServeDir::new(dir).oneshot(request).await
+    };
+    let mut response = match served {
         Ok(response) => response.into_response(),
         Err(infallible) => match infallible {},
     };
+    if response.status() == StatusCode::NOT_FOUND {
+        return error::nothing_at(&method, &path).into_response();
+    }
     // Vite puts a content hash in every asset name, so those never change; index.html must always revalidate.
     let cache = if hashed_asset { "public, max-age=31536000, immutable" } else { "no-cache" };
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));

@@ -68,9 +68,9 @@ pub async fn get_stock(
     Ok(CachedJson::render(&Stock::from(row))?.respond(&headers))
 }
 
-/// Stock of up to 50 books at once; ids without a stock record are left out.
+/// Stock of up to 50 books at once; ids without a stock record are left out, and an empty list answers `[]`.
 #[utoipa::path(get, path = "/inven/stock/bulk", tag = "stock",
-    params(("book_ids" = String, Query, description = "Comma-separated book ids, 1 to 50")),
+    params(("book_ids" = String, Query, description = "Comma-separated book ids, at most 50 (none: `[]`)")),
     responses(
         (status = 200, body = Vec<Stock>),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -81,7 +81,7 @@ pub async fn bulk_stock(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let ids = uuid_list("book_ids", params.require("book_ids")?, BULK_MAX)?;
-    let rows = state.stock.bulk(&ids).await?;
+    let rows = if ids.is_empty() { Vec::new() } else { state.stock.bulk(&ids).await? };
     let body: Vec<Stock> = rows.into_iter().map(Stock::from).collect();
     Ok(CachedJson::render(&body)?.respond(&headers))
 }

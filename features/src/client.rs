@@ -44,6 +44,14 @@ impl Reply {
         Ok(self)
     }
 
+    /// Fails unless the status is 2xx; returns the reply for chaining.
+    pub fn expect_success(self) -> anyhow::Result<Self> {
+        if !(200..300).contains(&self.status) {
+            bail!("expected success, got {}: {}", self.status, self.text);
+        }
+        Ok(self)
+    }
+
     /// The RFC 9457 problem, if the answer is one.
     pub fn problem(&self) -> anyhow::Result<Problem> {
         let content_type = self.header("content-type").unwrap_or_default();
@@ -126,11 +134,19 @@ pub struct Page<T> {
     pub size: u32,
 }
 
-/// A page of stock rows (`/inven`: snake_case).
-#[derive(Clone, Debug, Deserialize)]
+/// A page of stock rows: `/inven/admin/stock` answers an array (as upstream) and says how many rows there are in
+/// all in `X-Total-Count`.
+#[derive(Clone, Debug)]
 pub struct StockPage {
     pub content: Vec<Stock>,
     pub total_elements: u64,
+}
+
+impl StockPage {
+    pub fn from_reply(reply: &Reply) -> anyhow::Result<Self> {
+        let total = reply.header("x-total-count").context("no X-Total-Count")?.parse()?;
+        Ok(Self { content: reply.json()?, total_elements: total })
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

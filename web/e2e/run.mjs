@@ -149,7 +149,7 @@ async function main() {
   // The SPA must be served at / (with SPA fallback for deep links).
   const index = await waitFor(`${baseUrl}/`, { timeoutMs: 30_000 });
   if (!(await index.text()).includes('id="root"')) die(`${baseUrl}/ does not serve the SPA (web/dist/index.html)`);
-  const deep = await fetch(`${baseUrl}/orders/some-deep-link`);
+  const deep = await fetch(`${baseUrl}/orders/some-deep-link`, { headers: { Accept: 'text/html' } });
   if (!deep.ok || !(await deep.text()).includes('id="root"')) die(`${baseUrl}/orders/… has no SPA fallback`);
 
   const specs = readdirSync(join(here, 'specs'))

@@ -16,3 +16,4 @@ mod ratelimit;
 mod shop;
 mod spa;
 mod stock;
+mod upstream;

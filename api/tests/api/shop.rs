@@ -44,7 +44,6 @@ async fn cart_rejects_bad_input_naming_the_field() {
         (json!({"bookId": seed_id(1), "quantity": "two"}), "quantity"),
         (json!({"quantity": 1}), "bookId"),
         (json!({"bookId": "nope", "quantity": 1}), "bookId"),
-        (json!({"bookId": "7f0d8a52-8a4c-4e39-9a71-3c3a33c5a001", "quantity": 1}), "bookId"),
     ] {
         let problem = assert_problem(ann.post("/ecom/cart", body.clone()).await, 422).await;
         assert_eq!(problem["invalid-params"][0]["name"], field, "{body}: {problem}");

@@ -11,7 +11,7 @@ async fn pages_get_the_app_and_assets_are_immutable() {
     let app = spawn(Options { web_dir: Some(web.path().to_path_buf()), ..Default::default() }).await;
 
     for page in ["/", "/books/00000000-0000-0000-0000-000000000001", "/orders", "/admin/books/new", "/no-such-page"] {
-        let response = app.get(page).await;
+        let response = app.client.get(app.url(page)).header("accept", "text/html").send().await.unwrap();
         assert_eq!(response.status(), 200, "{page}");
         assert_eq!(response.headers()["cache-control"], "no-cache");
         assert!(response.text().await.unwrap().contains("<title>Bookstore</title>"), "{page}");

@@ -39,12 +39,9 @@ async fn bulk_stock_returns_the_known_books_once_each() {
 async fn bulk_stock_rejects_bad_lists() {
     let app = spawn_app().await;
     let fifty_one: Vec<String> = (0..51).map(|_| uuid::Uuid::new_v4().to_string()).collect();
-    for query in [
-        String::new(),
-        "book_ids=".to_owned(),
-        format!("book_ids={}", fifty_one.join(",")),
-        format!("book_ids={},not-a-uuid", seed_id(1)),
-    ] {
+    for query in
+        [String::new(), format!("book_ids={}", fifty_one.join(",")), format!("book_ids={},not-a-uuid", seed_id(1))]
+    {
         let problem = assert_problem(app.get(&format!("/inven/stock/bulk?{query}")).await, 422).await;
         assert_eq!(problem["invalid-params"][0]["name"], "book_ids", "{query}");
     }

@@ -264,7 +264,7 @@ async function handle(req, res) {
   }
 
   // ---- public
-  if (p === '/healthz' || p === '/readyz') return send(res, 200, { status: 'ok' });
+  if (['/healthz', '/readyz', '/inven/health', '/ecom/actuator/health'].includes(p)) return send(res, 200, { status: 'ok' });
   if (p === '/ecom/books' && m === 'GET') return send(res, 200, page([...books.values()], q.get('sort') ? q : new URLSearchParams([...q, ['sort', 'title']])));
   if (p === '/ecom/books/search' && m === 'GET') {
     const term = (q.get('q') ?? '').toLowerCase();
@@ -287,7 +287,7 @@ async function handle(req, res) {
     return s ? send(res, 200, stockView(s)) : problem(res, 404, 'Not Found', 'No stock for this book');
   }
 
-  if (!p.startsWith('/ecom') && !p.startsWith('/inven') && !p.startsWith('/analytics') && !p.startsWith('/csrf')) return serveStatic(p, res);
+  if (!p.startsWith('/ecom') && !p.startsWith('/inven') && !p.startsWith('/analytics') && !p.startsWith('/csrf')) return serveStatic(p, req, res);
 
   // ---- authenticated
   const who = auth(req);
@@ -319,9 +319,13 @@ async function handle(req, res) {
     if (!books.has(body.bookId)) return problem(res, 404, 'Not Found', 'No such book');
     if (!(Number.isInteger(body.quantity) && body.quantity >= 1 && body.quantity <= 99)) return problem(res, 422, 'Invalid quantity', 'quantity must be 1–99', { errors: [{ field: 'quantity', message: 'must be 1–99' }] });
     const line = cart.find((i) => i.bookId === body.bookId);
-    if (line) line.quantity = Math.min(99, line.quantity + body.quantity);
-    else cart.push({ id: randomUUID(), bookId: body.bookId, quantity: body.quantity, createdAt: now() });
-    return send(res, 201, withBook(line ?? cart[cart.length - 1]));
+    if (line) {
+      line.quantity = Math.min(99, line.quantity + body.quantity);
+      return send(res, 200, withBook(line));
+    }
+    cart.push({ id: randomUUID(), userId: who.sub, bookId: body.bookId, quantity: body.quantity, createdAt: now() });
+    const created = cart[cart.length - 1];
+    return send(res, 201, withBook(created), { location: `/ecom/cart/${created.id}` });
   }
   if ((mm = p.match(/^\/ecom\/cart\/([^/]+)$/))) {
     const line = cart.find((i) => i.id === mm[1]);
@@ -395,7 +399,11 @@ async function handle(req, res) {
     const o = orders.find((x) => x.id === mm[1]);
     return o ? send(res, 200, o) : problem(res, 404, 'Not Found', 'No such order');
   }
-  if (p === '/inven/admin/stock' && m === 'GET') return send(res, 200, page([...stock.values()].map(stockView), q, false));
+  if (p === '/inven/admin/stock' && m === 'GET') {
+    // An array, as upstream; the paging travels in headers.
+    const pg = page([...stock.values()].map(stockView), q, false);
+    return send(res, 200, pg.content, { 'x-total-count': String(pg.totalElements) });
+  }
   if ((mm = p.match(/^\/inven\/admin\/stock\/([^/]+)(\/adjust)?$/))) {
     const s = stock.get(mm[1]);
     if (!s) return problem(res, 404, 'Not Found', 'No stock row');
@@ -420,13 +428,14 @@ async function handle(req, res) {
 }
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.json': 'application/json', '.png': 'image/png' };
-function serveStatic(p, res) {
-  const file = normalize(join(DIST, decodeURIComponent(p)));
+function serveStatic(p, req, res) {
+  const file = normalize(join(DIST, decodeURIComponent(p === '/' ? '/index.html' : p)));
   if (file.startsWith(DIST) && existsSync(file) && statSync(file).isFile()) {
     res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
     return res.end(readFileSync(file));
   }
-  if (p.startsWith('/assets/')) return problem(res, 404, 'Not Found');
+  // Only a browser asking for a page gets the app; any other client gets a JSON 404.
+  if (!/(^|,)\s*text\/html/.test(req.headers.accept ?? '')) return problem(res, 404, 'Not Found');
   res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
   res.end(readFileSync(join(DIST, 'index.html')));
 }

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { ApiClient, buildUrl } from './client';
 import { createApi, freshnessSeconds } from './endpoints';
 import { ApiError, extractFieldErrors, messagesFor } from './errors';
-import { toPage } from './page';
+import { pageFromHeaders, toPage } from './page';
 
 type Call = { method: string; url: string; headers: Record<string, string>; body?: string };
 
@@ -239,6 +239,10 @@ describe('typed endpoints', () => {
     expect(toPage({ content: [], totalElements: 0, totalPages: 0, number: 0, size: 20 }).totalPages).toBe(0);
     // /inven/admin/stock as the backend sends it (snake_case)
     expect(toPage({ content: [1], total_elements: 41, total_pages: 3, number: 1, size: 20 })).toEqual({ content: [1], totalElements: 41, totalPages: 3, number: 1, size: 20 });
+    // /inven/admin/stock as upstream answers it: an array, paged through headers
+    const headers = new Headers({ 'X-Total-Count': '41' });
+    expect(pageFromHeaders([1, 2], headers, { page: 2, size: 20 })).toEqual({ content: [1, 2], totalElements: 41, totalPages: 3, number: 2, size: 20 });
+    expect(pageFromHeaders({ content: [1], total_elements: 1 }, new Headers(), { size: 20 }).totalElements).toBe(1);
     expect(freshnessSeconds(1.5)).toBe(1.5);
     expect(freshnessSeconds({ seconds: 3 })).toBe(3);
     expect(freshnessSeconds({ freshness_seconds: '2.5' })).toBe(2.5);

@@ -1,5 +1,5 @@
 import type { ApiClient } from './client';
-import { toPage } from './page';
+import { pageFromHeaders, toPage } from './page';
 import type {
   AnalyticsView,
   AnalyticsViewName,
@@ -76,8 +76,10 @@ export function createApi(client: ApiClient) {
     adminListOrders: async (p: PageQuery = {}, signal?: AbortSignal) =>
       toPage<Order>(await client.request('GET', '/ecom/admin/orders', { query: { ...p }, signal })),
     adminGetOrder: (id: Uuid, signal?: AbortSignal) => client.request<Order>('GET', `/ecom/admin/orders/${enc(id)}`, { signal }),
-    adminListStock: async (p: PageQuery = {}, signal?: AbortSignal): Promise<Page<Stock>> =>
-      toPage<Stock>(await client.request('GET', '/inven/admin/stock', { query: { ...p }, signal })),
+    adminListStock: async (p: PageQuery = {}, signal?: AbortSignal): Promise<Page<Stock>> => {
+      const res = await client.raw('GET', '/inven/admin/stock', { query: { ...p }, signal });
+      return pageFromHeaders<Stock>(await res.json(), res.headers, p);
+    },
     adminSetStock: (bookId: Uuid, quantity: number) => client.request<Stock>('PUT', `/inven/admin/stock/${enc(bookId)}`, { body: { quantity } }),
     adminAdjustStock: (bookId: Uuid, delta: number) => client.request<Stock>('POST', `/inven/admin/stock/${enc(bookId)}/adjust`, { body: { delta } }),
 

@@ -19,6 +19,18 @@ export function toPage<T>(raw: unknown, fallbackSize = 20): Page<T> {
   return { content, totalElements, totalPages, number, size };
 }
 
+/**
+ * A listing answered as a bare array with its paging in headers (`/inven/admin/stock`, as upstream): the rows of
+ * one page, `X-Total-Count` rows in all. A body in one of the wrapper shapes is read by toPage.
+ */
+export function pageFromHeaders<T>(raw: unknown, headers: Headers, query: { page?: number; size?: number }): Page<T> {
+  if (!Array.isArray(raw)) return toPage<T>(raw, query.size);
+  const size = query.size ?? 20;
+  const total = Number.parseInt(headers.get('X-Total-Count') ?? '', 10);
+  const totalElements = Number.isFinite(total) ? total : raw.length;
+  return { content: raw as T[], totalElements, totalPages: Math.max(1, Math.ceil(totalElements / Math.max(1, size))), number: query.page ?? 0, size };
+}
+
 function num(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }

@@ -209,7 +209,7 @@ async fn lists_stock(world: &mut ShopWorld, size: u32) -> anyhow::Result<()> {
 
 #[then(expr = "the admin sees {int} stock lines of at least {int}")]
 fn stock_lines(world: &mut ShopWorld, shown: usize, total: u64) -> anyhow::Result<()> {
-    let page: StockPage = world.last()?.clone().expect(200)?.json()?;
+    let page = StockPage::from_reply(&world.last()?.clone().expect(200)?)?;
     ensure!(
         page.content.len() == shown && page.total_elements >= total,
         "{} of {}",

@@ -188,7 +188,7 @@ async fn stock_matches(world: &mut ShopWorld, seconds: u64) -> anyhow::Result<()
     let admin = world.admin().await?;
     let mut expected = Vec::new();
     for page in 0u32.. {
-        let batch: StockPage = admin.admin_stock(page, 100).await?.expect(200)?.json()?;
+        let batch = StockPage::from_reply(&admin.admin_stock(page, 100).await?.expect(200)?)?;
         let done = batch.content.len() < 100;
         for stock in batch.content {
             let title = titles.get(&stock.book_id).cloned().unwrap_or_default();

@@ -16,15 +16,31 @@ async fn line_of(world: &mut ShopWorld, name: &str, title: &str) -> anyhow::Resu
 #[given(expr = "{word} has {int} copy/copies of {string} in her/his/their cart")]
 async fn has_in_cart(world: &mut ShopWorld, name: String, quantity: i64, title: String) -> anyhow::Result<()> {
     let book_id = world.book_id(&title)?;
-    world.shopper(&name).await?.add_to_cart(&book_id, quantity).await?.expect(201)?;
+    world.shopper(&name).await?.add_to_cart(&book_id, quantity).await?.expect_success()?;
     Ok(())
 }
 
 #[when(expr = "{word} adds {int} copy/copies of {string} to her/his/their cart")]
 async fn adds_to_cart(world: &mut ShopWorld, name: String, quantity: i64, title: String) -> anyhow::Result<()> {
     let book_id = world.book_id(&title)?;
-    let reply = world.shopper(&name).await?.add_to_cart(&book_id, quantity).await?.expect(201)?;
+    let reply = world.shopper(&name).await?.add_to_cart(&book_id, quantity).await?.expect_success()?;
     world.set(reply);
+    Ok(())
+}
+
+#[then("the cart answers with the new line and where to find it")]
+fn answered_new_line(world: &mut ShopWorld) -> anyhow::Result<()> {
+    let reply = world.last()?.clone().expect(201)?;
+    let line: CartItem = reply.json()?;
+    let location = reply.header("location").context("no Location")?;
+    ensure!(location == format!("/ecom/cart/{}", line.id), "Location {location} for line {}", line.id);
+    Ok(())
+}
+
+#[then("the cart answers that the line grew, not that a new one was made")]
+fn answered_grown_line(world: &mut ShopWorld) -> anyhow::Result<()> {
+    let reply = world.last()?.clone().expect(200)?;
+    ensure!(reply.header("location").is_none(), "a grown line is not a new resource");
     Ok(())
 }
 

@@ -39,7 +39,7 @@ async fn checks_out(world: &mut ShopWorld, name: String) -> anyhow::Result<()> {
 async fn has_bought(world: &mut ShopWorld, name: String, quantity: i64, title: String) -> anyhow::Result<()> {
     let book_id = world.book_id(&title)?;
     let session = world.shopper(&name).await?;
-    session.add_to_cart(&book_id, quantity).await?.expect(201)?;
+    session.add_to_cart(&book_id, quantity).await?.expect_success()?;
     let reply = session.checkout(None).await?.expect(201)?;
     record(world, &name, &reply)?;
     Ok(())
@@ -141,7 +141,7 @@ fn different_orders(world: &mut ShopWorld, first: String, second: String) -> any
 async fn crowd_has(world: &mut ShopWorld, n: usize, quantity: i64, title: String) -> anyhow::Result<()> {
     let book_id = world.book_id(&title)?;
     for i in 0..n {
-        world.shopper(&format!("racer-{i}")).await?.add_to_cart(&book_id, quantity).await?.expect(201)?;
+        world.shopper(&format!("racer-{i}")).await?.add_to_cart(&book_id, quantity).await?.expect_success()?;
     }
     world.notes.insert("crowd".into(), n.into());
     Ok(())

@@ -213,7 +213,7 @@ async fn buys_times(world: &mut ShopWorld, who: String, title: String, times: us
     let book_id = world.book_id(&title)?;
     world.replies.clear();
     for _ in 0..times {
-        session.add_to_cart(&book_id, 1).await?.expect(201)?;
+        session.add_to_cart(&book_id, 1).await?.expect_success()?;
         world.replies.push(session.checkout(None).await?);
     }
     Ok(())
