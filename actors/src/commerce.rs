@@ -18,7 +18,8 @@ use crate::checkout::Step;
 use crate::error::CommerceError;
 use crate::orders::Orders;
 use crate::reservation::Stock;
-use crate::supervisor::{RestartPolicy, Root, RootArgs, RootMsg, Slots};
+use crate::supervision::{RestartPolicy, Supervisor, SupervisorMsg};
+use crate::supervisor::{Child, ShopTree, Slots};
 use crate::sweeper::{SweepReport, SweeperMsg};
 
 /// Timings of the shop's actors.
@@ -64,7 +65,7 @@ pub struct Commerce {
     carts: Carts,
     stock: Stock,
     orders: Orders,
-    root: ActorRef<RootMsg>,
+    root: ActorRef<SupervisorMsg<Child>>,
     sweeper: Arc<RwLock<Option<ActorRef<SweeperMsg>>>>,
     #[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
     faults: Faults,
@@ -105,7 +106,8 @@ impl Commerce {
         let carts = Carts::new(deps.clone(), config.cart_idle, config.call_timeout, slots.carts.clone());
         let orders = Orders::new(deps.clone());
         let sweeper = slots.sweeper.clone();
-        let (root, _) = Actor::spawn(None, Root, RootArgs { slots, deps, policy: RestartPolicy::default() })
+        let tree = Arc::new(ShopTree { slots, deps });
+        let (root, _) = Actor::spawn(None, Supervisor::<ShopTree>::default(), (tree, RestartPolicy::default()))
             .await
             .map_err(|e| CommerceError::Internal(format!("cannot start the supervision tree: {e}")))?;
 

@@ -22,6 +22,7 @@ mod error;
 mod orders;
 mod pool;
 mod reservation;
+pub mod supervision;
 mod supervisor;
 mod sweeper;
 

@@ -1,16 +1,16 @@
-//! Supervision. The root supervisor owns the long-lived children (the two pool supervisors and the sweeper) and
-//! restarts any that fails, with exponential backoff, giving up loudly after a burst. Pool supervisors parent the
+//! The shop's supervision tree. The root supervisor ([`crate::supervision::Supervisor`] over [`ShopTree`]) owns the
+//! long-lived children (the two pool supervisors and the sweeper) and restarts any that fails, with exponential
+//! backoff, giving up loudly after a burst. Pool supervisors parent the
 //! per-shopper and per-book actors: a failed child is logged and simply left dead, because its pool starts a fresh
 //! one, rebuilt from the database, on its next use. So a panic in one shopper's actor never touches another's.
 
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use ractor::{Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, SupervisionEvent};
+use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, SupervisionEvent};
 
 use crate::commerce::Deps;
 use crate::pool::SupervisorSlot;
+use crate::supervision::Tree;
 use crate::sweeper::{Sweeper, SweeperMsg};
 
 /// Parent of one pool's actors.
@@ -42,27 +42,7 @@ impl Actor for PoolSupervisor {
     }
 }
 
-/// How eagerly the root restarts its children.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct RestartPolicy {
-    pub(crate) first_backoff: Duration,
-    pub(crate) max_backoff: Duration,
-    /// More than this many failures of one child within `window` and the root gives up.
-    pub(crate) max_failures: usize,
-    pub(crate) window: Duration,
-}
-
-impl Default for RestartPolicy {
-    fn default() -> Self {
-        Self {
-            first_backoff: Duration::from_millis(100),
-            max_backoff: Duration::from_secs(5),
-            max_failures: 5,
-            window: Duration::from_secs(60),
-        }
-    }
-}
-
+/// The shop's long-lived children, each restarted by the root supervisor ([`crate::supervision`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Child {
     CartSupervisor,
@@ -70,116 +50,64 @@ pub(crate) enum Child {
     Sweeper,
 }
 
+/// Where the pools and the shop find the current instance of each child; emptied while it restarts.
 pub(crate) struct Slots {
     pub(crate) carts: SupervisorSlot,
     pub(crate) reservations: SupervisorSlot,
     pub(crate) sweeper: Arc<std::sync::RwLock<Option<ActorRef<SweeperMsg>>>>,
 }
 
-pub(crate) struct RootArgs {
+/// The shop's tree under the root supervisor.
+pub(crate) struct ShopTree {
     pub(crate) slots: Slots,
     pub(crate) deps: Arc<Deps>,
-    pub(crate) policy: RestartPolicy,
 }
 
-pub(crate) struct RootState {
-    args: RootArgs,
-    children: HashMap<ActorId, Child>,
-    failures: HashMap<Child, Vec<Instant>>,
-}
+impl Tree for ShopTree {
+    type Child = Child;
 
-pub(crate) enum RootMsg {
-    Restart(Child),
-}
+    const NAME: &'static str = "shop";
 
-pub(crate) struct Root;
+    fn children(&self) -> Vec<Child> {
+        vec![Child::CartSupervisor, Child::ReservationSupervisor, Child::Sweeper]
+    }
 
-impl Root {
-    async fn start_child(
-        myself: &ActorRef<RootMsg>,
-        state: &mut RootState,
-        child: Child,
-    ) -> Result<(), ActorProcessingErr> {
-        let parent: ActorCell = myself.get_cell();
-        let cell = match child {
+    async fn spawn(&self, child: &Child, parent: ActorCell) -> Result<ActorCell, ActorProcessingErr> {
+        Ok(match child {
             Child::CartSupervisor | Child::ReservationSupervisor => {
                 let (pool, slot) = match child {
-                    Child::CartSupervisor => ("cart session", &state.args.slots.carts),
-                    _ => ("reservation", &state.args.slots.reservations),
+                    Child::CartSupervisor => ("cart session", &self.slots.carts),
+                    _ => ("reservation", &self.slots.reservations),
                 };
                 let (actor, _) = Actor::spawn_linked(None, PoolSupervisor { pool }, (), parent).await?;
                 *slot.write().map_err(|_| "slot poisoned")? = Some(actor.get_cell());
                 actor.get_cell()
             }
             Child::Sweeper => {
-                let (actor, _) = Actor::spawn_linked(None, Sweeper, state.args.deps.clone(), parent).await?;
-                *state.args.slots.sweeper.write().map_err(|_| "slot poisoned")? = Some(actor.clone());
+                let (actor, _) = Actor::spawn_linked(None, Sweeper, self.deps.clone(), parent).await?;
+                *self.slots.sweeper.write().map_err(|_| "slot poisoned")? = Some(actor.clone());
                 actor.get_cell()
             }
-        };
-        state.children.insert(cell.get_id(), child);
-        Ok(())
+        })
+    }
+
+    fn exited(&self, child: &Child, _why: &str) {
+        // Until it is back, its pool answers "restarting" (503) instead of reaching a dead supervisor.
+        // (A poisoned slot is left as it is: the next start replaces its content anyway.)
+        match child {
+            Child::CartSupervisor => clear(&self.slots.carts),
+            Child::ReservationSupervisor => clear(&self.slots.reservations),
+            Child::Sweeper => clear(&self.slots.sweeper),
+        }
+    }
+
+    fn giving_up(&self, reason: &str) {
+        tracing::error!(%reason, "the shop is unavailable until the process restarts (readiness fails)");
     }
 }
 
-impl Actor for Root {
-    type Msg = RootMsg;
-    type State = RootState;
-    type Arguments = RootArgs;
-
-    async fn pre_start(&self, myself: ActorRef<RootMsg>, args: RootArgs) -> Result<RootState, ActorProcessingErr> {
-        let mut state = RootState { args, children: HashMap::new(), failures: HashMap::new() };
-        for child in [Child::CartSupervisor, Child::ReservationSupervisor, Child::Sweeper] {
-            Self::start_child(&myself, &mut state, child).await?;
-        }
-        Ok(state)
-    }
-
-    async fn handle(
-        &self,
-        myself: ActorRef<RootMsg>,
-        message: RootMsg,
-        state: &mut RootState,
-    ) -> Result<(), ActorProcessingErr> {
-        let RootMsg::Restart(child) = message;
-        tracing::warn!(?child, "restarting");
-        Self::start_child(&myself, state, child).await
-    }
-
-    async fn handle_supervisor_evt(
-        &self,
-        myself: ActorRef<RootMsg>,
-        event: SupervisionEvent,
-        state: &mut RootState,
-    ) -> Result<(), ActorProcessingErr> {
-        let (cell, why) = match event {
-            SupervisionEvent::ActorFailed(cell, err) => (cell, err.to_string()),
-            SupervisionEvent::ActorTerminated(cell, _, reason) => {
-                (cell, reason.unwrap_or_else(|| "stopped".to_owned()))
-            }
-            _ => return Ok(()),
-        };
-        let Some(child) = state.children.remove(&cell.get_id()) else { return Ok(()) };
-        match child {
-            Child::CartSupervisor => *state.args.slots.carts.write().map_err(|_| "slot poisoned")? = None,
-            Child::ReservationSupervisor => *state.args.slots.reservations.write().map_err(|_| "slot poisoned")? = None,
-            Child::Sweeper => *state.args.slots.sweeper.write().map_err(|_| "slot poisoned")? = None,
-        }
-        let policy = state.args.policy;
-        let now = Instant::now();
-        let failures = state.failures.entry(child).or_default();
-        failures.retain(|at| now.duration_since(*at) < policy.window);
-        failures.push(now);
-        metrics::counter!("actor_restarts_total", "child" => format!("{child:?}")).increment(1);
-        if failures.len() > policy.max_failures {
-            tracing::error!(?child, failures = failures.len(), window = ?policy.window, reason = %why, "giving up: child keeps failing; the shop is unavailable until the process restarts");
-            myself.stop(Some(format!("{child:?} failed {} times", failures.len())));
-            return Ok(());
-        }
-        let exponent = u32::try_from(failures.len().saturating_sub(1)).unwrap_or(u32::MAX).min(16);
-        let backoff = policy.first_backoff.saturating_mul(2u32.saturating_pow(exponent)).min(policy.max_backoff);
-        tracing::error!(?child, reason = %why, ?backoff, "child failed; restarting after backoff");
-        myself.send_after(backoff, move || RootMsg::Restart(child));
-        Ok(())
+fn clear<T>(slot: &std::sync::RwLock<Option<T>>) {
+    if let Ok(mut content) = slot.write() {
+        *content = None;
     }
 }

@@ -8,7 +8,9 @@ use anyhow::{Context as _, bail};
 use ractor::{Actor, ActorRef};
 use tokio::task::JoinHandle;
 
-use crate::actors::{Child, Context, RestartPolicy, Supervisor, SupervisorMsg, TreeSettings};
+use bookstore_actors::supervision::{Supervisor, SupervisorMsg};
+
+use crate::actors::{Child, Context, MaterializerTree, RestartPolicy, TreeSettings};
 use crate::events::InProcessFeed;
 use crate::sink::Sink;
 use crate::sources::kafka::KafkaSettings;
@@ -75,7 +77,7 @@ impl MaterializerConfig {
             source,
             refresh_debounce: Duration::from_millis(250),
             batch_linger: DEFAULT_BATCH_LINGER,
-            restart: RestartPolicy::default(),
+            restart: crate::actors::default_restart_policy(),
             shutdown_deadline: Duration::from_secs(10),
             order_events: None,
         }
@@ -111,7 +113,7 @@ impl MaterializerConfig {
 
 /// A running materializer.
 pub struct Materializer {
-    supervisor: ActorRef<SupervisorMsg>,
+    supervisor: ActorRef<SupervisorMsg<String>>,
     join: JoinHandle<()>,
     ctx: std::sync::Arc<Context>,
     deadline: Duration,
@@ -128,9 +130,11 @@ impl Materializer {
             tracing::warn!("a bulk load left the analytics summaries stale; rebuilding them from the facts");
             crate::sink::views::rebuild_views(&pool).await.context("rebuilding the analytics summaries")?;
         }
-        let settings = TreeSettings { refresh_debounce: config.refresh_debounce, restart: config.restart.clone() };
+        let settings = TreeSettings { refresh_debounce: config.refresh_debounce };
         let ctx = Context::new(Sink::new(pool), StatusHandle::default(), settings);
-        let (supervisor, join) = Actor::spawn(None, Supervisor, (ctx.clone(), config.children())).await?;
+        let tree = std::sync::Arc::new(MaterializerTree::new(ctx.clone(), config.children()));
+        let (supervisor, join) =
+            Actor::spawn(None, Supervisor::<MaterializerTree>::default(), (tree, config.restart)).await?;
         Ok(Materializer { supervisor, join, ctx, deadline: config.shutdown_deadline })
     }
 
@@ -174,7 +178,7 @@ impl Materializer {
     }
 }
 
-fn kill_tree(supervisor: &ActorRef<SupervisorMsg>) {
+fn kill_tree(supervisor: &ActorRef<SupervisorMsg<String>>) {
     for child in supervisor.get_children() {
         child.kill();
     }

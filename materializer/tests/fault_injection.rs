@@ -23,7 +23,7 @@ fn config(dbs: &TestDbs) -> MaterializerConfig {
     };
     let mut config = MaterializerConfig::new(&dbs.analytics, source);
     config.refresh_debounce = Duration::from_millis(100);
-    config.restart = RestartPolicy { max_restarts: 100, ..RestartPolicy::default() };
+    config.restart = RestartPolicy { max_failures: 100, ..RestartPolicy::default() };
     config
 }
 

@@ -1,21 +1,20 @@
-//! The materializer's actor tree (ractor): a supervisor over one stream actor per analytics table, the view
-//! refresher, and one source actor per CDC source.
-//!
-//! ractor's default supervisor stops when a child dies and has no restart strategy, so this one is written here:
-//! a failed child is restarted after an exponential backoff, and more than `max_restarts` failures of one child
-//! within `window` make the supervisor give up loudly (it stops, and [`crate::Materializer::wait`] returns the
-//! reason). Actor names are global in ractor, so every name carries the tree's unique prefix.
+//! The materializer's actor tree (ractor): one stream actor per analytics table, the view refresher, and one source
+//! actor per CDC source, under the platform's restarting supervisor ([`bookstore_actors::supervision`]): a failed
+//! child is restarted after an exponential backoff, and more than `max_failures` failures of one child within
+//! `window` make the supervisor give up loudly (it stops, and [`crate::Materializer::wait`] returns the reason).
+//! Actor names are global in ractor, so every name carries the tree's unique prefix.
 
 pub mod refresher;
 pub mod source;
 pub mod stream;
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, SupervisionEvent};
+use bookstore_actors::supervision::Tree;
+use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef};
 
 use crate::sink::{Sink, target};
 use crate::sources::kafka::{KafkaSettings, KafkaSource};
@@ -26,39 +25,18 @@ use refresher::{RefresherActor, RefresherMsg};
 use source::SourceActor;
 use stream::{StreamActor, StreamMsg};
 
-/// When and how often a failed child is restarted.
-#[derive(Debug, Clone)]
-pub struct RestartPolicy {
-    pub initial_backoff: Duration,
-    pub max_backoff: Duration,
-    /// More failures than this within `window` and the supervisor gives up.
-    pub max_restarts: usize,
-    pub window: Duration,
-}
+/// When and how often a failed child is restarted (the materializer allows more failures than the default).
+pub use bookstore_actors::supervision::RestartPolicy;
 
-impl Default for RestartPolicy {
-    fn default() -> Self {
-        RestartPolicy {
-            initial_backoff: Duration::from_millis(100),
-            max_backoff: Duration::from_secs(5),
-            max_restarts: 10,
-            window: Duration::from_secs(60),
-        }
-    }
-}
-
-impl RestartPolicy {
-    fn backoff(&self, recent_failures: usize) -> Duration {
-        let factor = 1u32 << recent_failures.saturating_sub(1).min(16);
-        self.initial_backoff.saturating_mul(factor).min(self.max_backoff)
-    }
+/// The materializer's restart policy unless configured otherwise: up to 10 failures of one child a minute.
+pub fn default_restart_policy() -> RestartPolicy {
+    RestartPolicy { max_failures: 10, ..RestartPolicy::default() }
 }
 
 /// Tunables of a running tree.
 #[derive(Debug, Clone)]
 pub struct TreeSettings {
     pub refresh_debounce: Duration,
-    pub restart: RestartPolicy,
 }
 
 /// What every actor of one tree shares.
@@ -88,10 +66,6 @@ impl Context {
 
     fn actor_name(&self, component: &str) -> String {
         format!("{}/{component}", self.prefix)
-    }
-
-    fn component_of(&self, cell: &ActorCell) -> Option<String> {
-        cell.get_name()?.strip_prefix(&format!("{}/", self.prefix)).map(str::to_owned)
     }
 
     pub fn stream(&self, table: CapturedTable) -> Option<ActorRef<StreamMsg>> {
@@ -128,132 +102,67 @@ impl Child {
     }
 }
 
-pub enum SupervisorMsg {
-    Restart(String),
-}
-
-pub struct Supervisor;
-
-pub struct SupervisorState {
+/// The tree under the supervisor: children are known by their component name (`stream:fact_orders`,
+/// `refresher`, `source:ecom`, …), which is also what the status reports.
+pub struct MaterializerTree {
     ctx: Arc<Context>,
     children: BTreeMap<String, Child>,
-    failures: HashMap<String, VecDeque<Instant>>,
 }
 
-async fn spawn_child(ctx: &Arc<Context>, child: &Child, supervisor: ActorCell) -> Result<(), ActorProcessingErr> {
-    let name = Some(ctx.actor_name(&child.component()));
-    match child {
-        Child::Stream(table) => {
-            Actor::spawn_linked(name, StreamActor, (*table, ctx.clone()), supervisor).await?;
-        }
-        Child::Refresher => {
-            Actor::spawn_linked(name, RefresherActor, ctx.clone(), supervisor).await?;
-        }
-        Child::Replication(settings) => {
-            let source = ReplicationSource::new(settings.clone());
-            Actor::spawn_linked(name, SourceActor::default(), (source, ctx.clone()), supervisor).await?;
-        }
-        Child::Kafka(settings) => {
-            let source = KafkaSource::new(settings.clone());
-            Actor::spawn_linked(name, SourceActor::default(), (source, ctx.clone()), supervisor).await?;
-        }
-    }
-    Ok(())
-}
-
-impl Supervisor {
-    /// Records a failure of `component` and schedules its restart, or gives up.
-    fn on_failure(
-        &self,
-        myself: &ActorRef<SupervisorMsg>,
-        state: &mut SupervisorState,
-        component: String,
-        why: String,
-    ) {
-        if state.ctx.stopping.load(Ordering::SeqCst) || !state.children.contains_key(&component) {
-            return;
-        }
-        tracing::warn!(%component, reason = %why, "materializer component failed");
-        state.ctx.status.failed(&component, &why);
-        let policy = &state.ctx.settings.restart;
-        let now = Instant::now();
-        let history = state.failures.entry(component.clone()).or_default();
-        history.push_back(now);
-        while history.front().is_some_and(|t| now.duration_since(*t) > policy.window) {
-            history.pop_front();
-        }
-        if history.len() > policy.max_restarts {
-            let reason =
-                format!("{component} failed {} times within {:?}; giving up: {why}", history.len(), policy.window);
-            tracing::error!("{reason}");
-            state.ctx.begin_shutdown();
-            state.ctx.status.stopped(Some(reason.clone()));
-            myself.stop(Some(reason));
-            return;
-        }
-        let backoff = policy.backoff(history.len());
-        metrics::counter!("materializer_restarts_total", "component" => component.clone()).increment(1);
-        myself.send_after(backoff, move || SupervisorMsg::Restart(component));
+impl MaterializerTree {
+    pub fn new(ctx: Arc<Context>, children: Vec<Child>) -> Self {
+        Self { ctx, children: children.into_iter().map(|c| (c.component(), c)).collect() }
     }
 }
 
-impl Actor for Supervisor {
-    type Msg = SupervisorMsg;
-    type State = SupervisorState;
-    type Arguments = (Arc<Context>, Vec<Child>);
+impl Tree for MaterializerTree {
+    type Child = String;
 
-    async fn pre_start(
-        &self,
-        myself: ActorRef<Self::Msg>,
-        (ctx, children): Self::Arguments,
-    ) -> Result<Self::State, ActorProcessingErr> {
-        let children: BTreeMap<String, Child> = children.into_iter().map(|c| (c.component(), c)).collect();
-        let mut state = SupervisorState { ctx, children, failures: HashMap::new() };
+    const NAME: &'static str = "materializer";
+
+    fn children(&self) -> Vec<String> {
         // Streams and the refresher first: sources deliver to them.
-        let mut order: Vec<Child> = state.children.values().cloned().collect();
+        let mut order: Vec<&Child> = self.children.values().collect();
         order.sort_by_key(|c| matches!(c, Child::Replication(_) | Child::Kafka(_)));
-        for child in order {
-            if let Err(err) = spawn_child(&state.ctx, &child, myself.get_cell()).await {
-                self.on_failure(&myself, &mut state, child.component(), err.to_string());
-            }
-        }
-        Ok(state)
+        order.into_iter().map(Child::component).collect()
     }
 
-    async fn handle(
-        &self,
-        myself: ActorRef<Self::Msg>,
-        SupervisorMsg::Restart(component): Self::Msg,
-        state: &mut Self::State,
-    ) -> Result<(), ActorProcessingErr> {
-        let Some(child) = state.children.get(&component).cloned() else { return Ok(()) };
-        if state.ctx.stopping.load(Ordering::SeqCst) {
-            return Ok(());
-        }
-        state.ctx.status.restarted(&component);
-        tracing::info!(%component, "restarting materializer component");
-        if let Err(err) = spawn_child(&state.ctx, &child, myself.get_cell()).await {
-            self.on_failure(&myself, state, component, err.to_string());
-        }
-        Ok(())
-    }
-
-    async fn handle_supervisor_evt(
-        &self,
-        myself: ActorRef<Self::Msg>,
-        event: SupervisionEvent,
-        state: &mut Self::State,
-    ) -> Result<(), ActorProcessingErr> {
-        let (cell, why) = match event {
-            SupervisionEvent::ActorFailed(cell, err) => (cell, err.to_string()),
-            SupervisionEvent::ActorTerminated(cell, _, reason) => {
-                (cell, reason.unwrap_or_else(|| "stopped".to_owned()))
+    async fn spawn(&self, component: &String, supervisor: ActorCell) -> Result<ActorCell, ActorProcessingErr> {
+        let child = self.children.get(component).ok_or_else(|| format!("no component {component}"))?;
+        let ctx = &self.ctx;
+        let name = Some(ctx.actor_name(component));
+        let cell = match child {
+            Child::Stream(table) => {
+                Actor::spawn_linked(name, StreamActor, (*table, ctx.clone()), supervisor).await?.0.get_cell()
             }
-            _ => return Ok(()),
+            Child::Refresher => Actor::spawn_linked(name, RefresherActor, ctx.clone(), supervisor).await?.0.get_cell(),
+            Child::Replication(settings) => {
+                let source = ReplicationSource::new(settings.clone());
+                Actor::spawn_linked(name, SourceActor::default(), (source, ctx.clone()), supervisor).await?.0.get_cell()
+            }
+            Child::Kafka(settings) => {
+                let source = KafkaSource::new(settings.clone());
+                Actor::spawn_linked(name, SourceActor::default(), (source, ctx.clone()), supervisor).await?.0.get_cell()
+            }
         };
-        if let Some(component) = state.ctx.component_of(&cell) {
-            self.on_failure(&myself, state, component, why);
-        }
-        Ok(())
+        Ok(cell)
+    }
+
+    fn exited(&self, component: &String, why: &str) {
+        tracing::warn!(%component, reason = %why, "materializer component failed");
+        self.ctx.status.failed(component, why);
+    }
+
+    fn restarting(&self, component: &String) {
+        self.ctx.status.restarted(component);
+    }
+
+    fn giving_up(&self, reason: &str) {
+        self.ctx.begin_shutdown();
+        self.ctx.status.stopped(Some(reason.to_owned()));
+    }
+
+    fn stopping(&self) -> bool {
+        self.ctx.stopping.load(Ordering::SeqCst)
     }
 }
