@@ -1,12 +1,20 @@
 //! Cart lines in the ecom database (`cart_items`). The CartSession actor is the only caller: it writes through
 //! here on every change so a restarted actor, or another replica, rebuilds the same cart.
+//!
+//! Each write is one statement written out in SQL, because it is more than the query builder says: it turns off
+//! the wait for the WAL flush for its own transaction (ADR 010) and returns the line as it is now (an insert that
+//! may turn into an increment, `ON CONFLICT`).
 
 use sea_orm::prelude::DateTimeWithTimeZone;
-use sea_orm::{DatabaseConnection, DbBackend, DbErr, FromQueryResult, Statement};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Statement,
+};
 use thiserror::Error;
 use uuid::Uuid;
 
 use super::{CHECK_VIOLATION, FOREIGN_KEY_VIOLATION, sql_state};
+use crate::entity::ecom::cart_item;
 use crate::types::Quantity;
 
 #[derive(Clone, Debug, PartialEq, Eq, FromQueryResult)]
@@ -46,8 +54,18 @@ impl CartRepo {
     }
 
     pub async fn lines(&self, user: &str) -> Result<Vec<CartLine>, DbErr> {
-        let sql = format!("SELECT {COLUMNS} FROM cart_items WHERE user_id = $1 ORDER BY created_at, id");
-        CartLine::find_by_statement(Statement::from_sql_and_values(DbBackend::Postgres, sql, [user.into()]))
+        cart_item::Entity::find()
+            .select_only()
+            .columns([
+                cart_item::Column::Id,
+                cart_item::Column::BookId,
+                cart_item::Column::Quantity,
+                cart_item::Column::CreatedAt,
+            ])
+            .filter(cart_item::Column::UserId.eq(user))
+            .order_by_asc(cart_item::Column::CreatedAt)
+            .order_by_asc(cart_item::Column::Id)
+            .into_model::<CartLine>()
             .all(&self.db)
             .await
     }

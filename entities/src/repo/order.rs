@@ -1,15 +1,25 @@
 //! Orders in the ecom database. Placing an order is one transaction: the order, its lines at today's prices, the
-//! `order.created` outbox event and the removal of the bought cart lines commit together or not at all.
+//! `order.created` outbox event and the removal of the bought cart lines commit together or not at all; so is each
+//! later move (status, history line, outbox event).
+//!
+//! Reads go through the entities and the query builder. Placing and moving an order are each one statement written
+//! out in SQL: data-modifying CTEs make every write of the step one round trip and one commit, with the decision
+//! (is the cart still exactly these lines, may the order move) inside the statement.
 
 use std::collections::HashMap;
 
 use rust_decimal::Decimal;
 use sea_orm::prelude::DateTimeWithTimeZone;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, FromQueryResult, Statement, Value};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement, Value,
+};
 use thiserror::Error;
 use uuid::Uuid;
 
-use super::{UNIQUE_VIOLATION, id_list, sql_state};
+use super::{UNIQUE_VIOLATION, sql_state};
+use crate::entity::ecom::{book, order, order_item};
 use crate::types::{OrderStatus, Page, PageRequest};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,17 +41,6 @@ pub struct OrderRecord {
     pub carrier: Option<String>,
     pub tracking_number: Option<String>,
     pub items: Vec<OrderLine>,
-}
-
-#[derive(Debug, FromQueryResult)]
-struct OrderRow {
-    id: Uuid,
-    user_id: String,
-    total: Decimal,
-    status: String,
-    created_at: DateTimeWithTimeZone,
-    carrier: Option<String>,
-    tracking_number: Option<String>,
 }
 
 /// One step of an order's life: the placing (from the order row), then each move (`order_history`).
@@ -123,8 +122,6 @@ pub enum PlaceError {
     #[error(transparent)]
     Db(#[from] DbErr),
 }
-
-const ORDER_COLUMNS: &str = "id, user_id, total, status, created_at, carrier, tracking_number";
 
 fn statement(sql: impl Into<String>, values: impl IntoIterator<Item = Value>) -> Statement {
     Statement::from_sql_and_values(DbBackend::Postgres, sql.into(), values)
@@ -233,22 +230,16 @@ impl OrderRepo {
     }
 
     pub async fn get(&self, id: Uuid) -> Result<Option<OrderRecord>, DbErr> {
-        let row = OrderRow::find_by_statement(statement(
-            format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"),
-            [id.into()],
-        ))
-        .one(&self.db)
-        .await?;
+        let row = order::Entity::find_by_id(id).one(&self.db).await?;
         Ok(self.with_lines(row.into_iter().collect()).await?.pop())
     }
 
     pub async fn find_by_key(&self, user_id: &str, key: &str) -> Result<Option<OrderRecord>, DbErr> {
-        let row = OrderRow::find_by_statement(statement(
-            format!("SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = $1 AND idempotency_key = $2"),
-            [user_id.into(), key.into()],
-        ))
-        .one(&self.db)
-        .await?;
+        let row = order::Entity::find()
+            .filter(order::Column::UserId.eq(user_id))
+            .filter(order::Column::IdempotencyKey.eq(key))
+            .one(&self.db)
+            .await?;
         Ok(self.with_lines(row.into_iter().collect()).await?.pop())
     }
 
@@ -264,55 +255,38 @@ impl OrderRepo {
         status: Option<OrderStatus>,
         request: PageRequest,
     ) -> Result<Page<OrderRecord>, DbErr> {
-        let mut conditions = Vec::new();
-        let mut values: Vec<Value> = Vec::new();
+        let mut query = order::Entity::find();
         if let Some(user) = user_id {
-            values.push(user.into());
-            conditions.push(format!("user_id = ${}", values.len()));
+            query = query.filter(order::Column::UserId.eq(user));
         }
         if let Some(status) = status {
-            values.push(status.as_str().into());
-            conditions.push(format!("status = ${}", values.len()));
+            query = query.filter(order::Column::Status.eq(status.as_str()));
         }
-        let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
-        let total = self
-            .db
-            .query_one_raw(statement(format!("SELECT count(*) AS n FROM orders {filter}"), values.clone()))
-            .await?
-            .map(|row| row.try_get::<i64>("", "n"))
-            .transpose()?
-            .unwrap_or(0);
-        let rows = OrderRow::find_by_statement(statement(
-            format!(
-                "SELECT {ORDER_COLUMNS} FROM orders {filter} ORDER BY created_at DESC, id DESC LIMIT {} OFFSET {}",
-                request.size(),
-                request.offset()
-            ),
-            values,
-        ))
-        .all(&self.db)
-        .await?;
-        Ok(Page { items: self.with_lines(rows).await?, total: u64::try_from(total).unwrap_or(0), request })
+        let total = query.clone().count(&self.db).await?;
+        let rows = query
+            .order_by_desc(order::Column::CreatedAt)
+            .order_by_desc(order::Column::Id)
+            .offset(request.offset())
+            .limit(u64::from(request.size()))
+            .all(&self.db)
+            .await?;
+        Ok(Page { items: self.with_lines(rows).await?, total, request })
     }
 
     /// The status of each of these orders that exists (the reservation sweeper asks: did that checkout's order
     /// commit, and was it cancelled since?).
     pub async fn statuses(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, String>, DbErr> {
-        #[derive(FromQueryResult)]
-        struct Row {
-            id: Uuid,
-            status: String,
-        }
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let rows = Row::find_by_statement(statement(
-            "SELECT id, status FROM orders WHERE id = ANY(string_to_array($1, ',')::uuid[])",
-            [id_list(ids.iter().copied()).into()],
-        ))
-        .all(&self.db)
-        .await?;
-        Ok(rows.into_iter().map(|r| (r.id, r.status)).collect())
+        let rows: Vec<(Uuid, String)> = order::Entity::find()
+            .select_only()
+            .columns([order::Column::Id, order::Column::Status])
+            .filter(order::Column::Id.is_in(ids.iter().copied()))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().collect())
     }
 
     /// Moves an order to another status, in one statement (one round trip, one commit): the order row is locked,
@@ -373,7 +347,8 @@ impl OrderRepo {
         Ok(if row.moved { Moved::Done(order) } else { Moved::Already(order) })
     }
 
-    /// The order's life so far, oldest first: its placing, then every move.
+    /// The order's life so far, oldest first: its placing, then every move. (In SQL: the placing comes from the
+    /// order row and the moves from `order_history`, one `UNION` in one round trip.)
     pub async fn history(&self, order_id: Uuid) -> Result<Vec<HistoryEntry>, DbErr> {
         HistoryEntry::find_by_statement(statement(
             "SELECT 'CONFIRMED' AS status, created_at AS at, user_id AS actor, NULL::text AS note, 0 AS step, NULL::uuid AS id
@@ -389,55 +364,54 @@ impl OrderRepo {
 
     /// Cancelled orders whose units are not back in stock yet, cancelled before `cutoff` (the sweeper's list).
     pub async fn cancelled_unreturned(&self, cutoff: DateTimeWithTimeZone) -> Result<Vec<OrderRecord>, DbErr> {
-        let rows = OrderRow::find_by_statement(statement(
-            format!(
-                "SELECT {ORDER_COLUMNS} FROM orders
-                 WHERE status = 'CANCELLED' AND stock_returned_at IS NULL AND updated_at < $1
-                 ORDER BY updated_at LIMIT 100"
-            ),
-            [cutoff.into()],
-        ))
-        .all(&self.db)
-        .await?;
+        let rows = order::Entity::find()
+            .filter(order::Column::Status.eq(OrderStatus::Cancelled.as_str()))
+            .filter(order::Column::StockReturnedAt.is_null())
+            .filter(order::Column::UpdatedAt.lt(cutoff))
+            .order_by_asc(order::Column::UpdatedAt)
+            .limit(100)
+            .all(&self.db)
+            .await?;
         self.with_lines(rows).await
     }
 
     /// Records that a cancelled order's units are back in stock (once; later calls change nothing).
     pub async fn mark_stock_returned(&self, order_id: Uuid) -> Result<(), DbErr> {
-        self.db
-            .execute_raw(statement(
-                "UPDATE orders SET stock_returned_at = now()
-                 WHERE id = $1 AND status = 'CANCELLED' AND stock_returned_at IS NULL",
-                [order_id.into()],
-            ))
+        order::Entity::update_many()
+            .col_expr(order::Column::StockReturnedAt, Expr::current_timestamp())
+            .filter(order::Column::Id.eq(order_id))
+            .filter(order::Column::Status.eq(OrderStatus::Cancelled.as_str()))
+            .filter(order::Column::StockReturnedAt.is_null())
+            .exec(&self.db)
             .await
             .map(|_| ())
     }
 
     /// Whether a cancelled order's units are back in stock.
     pub async fn stock_returned(&self, order_id: Uuid) -> Result<bool, DbErr> {
-        let row = self
-            .db
-            .query_one_raw(statement(
-                "SELECT stock_returned_at IS NOT NULL AS done FROM orders WHERE id = $1",
-                [order_id.into()],
-            ))
+        let returned = order::Entity::find_by_id(order_id)
+            .filter(order::Column::StockReturnedAt.is_not_null())
+            .count(&self.db)
             .await?;
-        row.map_or(Ok(false), |row| row.try_get("", "done"))
+        Ok(returned > 0)
     }
 
-    async fn with_lines(&self, rows: Vec<OrderRow>) -> Result<Vec<OrderRecord>, DbErr> {
+    async fn with_lines(&self, rows: Vec<order::Model>) -> Result<Vec<OrderRecord>, DbErr> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let lines = LineRow::find_by_statement(statement(
-            "SELECT i.order_id, i.book_id, b.title, i.quantity, i.price_at_purchase
-             FROM order_items i JOIN books b ON b.id = i.book_id
-             WHERE i.order_id = ANY(string_to_array($1, ',')::uuid[]) ORDER BY b.title, i.book_id",
-            [id_list(rows.iter().map(|r| r.id)).into()],
-        ))
-        .all(&self.db)
-        .await?;
+        let lines = order_item::Entity::find()
+            .select_only()
+            .columns([order_item::Column::OrderId, order_item::Column::BookId, order_item::Column::Quantity])
+            .column(order_item::Column::PriceAtPurchase)
+            .column(book::Column::Title)
+            .inner_join(book::Entity)
+            .filter(order_item::Column::OrderId.is_in(rows.iter().map(|r| r.id)))
+            .order_by_asc(book::Column::Title)
+            .order_by_asc(order_item::Column::BookId)
+            .into_model::<LineRow>()
+            .all(&self.db)
+            .await?;
         let mut by_order: HashMap<Uuid, Vec<OrderLine>> = HashMap::new();
         for l in lines {
             by_order.entry(l.order_id).or_default().push(OrderLine {

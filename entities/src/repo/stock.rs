@@ -2,7 +2,9 @@
 //!
 //! Each change is one conditional statement (or one short transaction), never read-then-write from the
 //! application, so correctness holds across processes: `reserve` cannot take more than is available, `confirm`
-//! and `release` act once per reservation however often they are retried.
+//! and `release` act once per reservation however often they are retried. The reservation work calls the
+//! PL/pgSQL functions that decide under the stock row's lock (`stock_apply`, `stock_return`, in
+//! `migration/src/sql/functions/inventory/`); reads and admin changes go through the entities.
 
 use std::collections::HashMap;
 
@@ -14,7 +16,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::id_list;
-use crate::entity::inventory::stock;
+use crate::entity::inventory::{reservation, stock};
 use crate::types::{Page, PageRequest};
 
 fn statement(sql: &str, values: impl IntoIterator<Item = Value>) -> Statement {
@@ -166,13 +168,21 @@ impl StockRepo {
 
     /// Reservations still HELD that were made before `cutoff` (the sweeper's work list).
     pub async fn held_before(&self, cutoff: DateTime<Utc>) -> Result<Vec<HeldReservation>, DbErr> {
-        HeldReservation::find_by_statement(statement(
-            "SELECT checkout_id, book_id, quantity, expires_at FROM reservations
-             WHERE status = 'HELD' AND created_at < $1 ORDER BY created_at LIMIT 1000",
-            [cutoff.into()],
-        ))
-        .all(&self.db)
-        .await
+        reservation::Entity::find()
+            .select_only()
+            .columns([
+                reservation::Column::CheckoutId,
+                reservation::Column::BookId,
+                reservation::Column::Quantity,
+                reservation::Column::ExpiresAt,
+            ])
+            .filter(reservation::Column::Status.eq("HELD"))
+            .filter(reservation::Column::CreatedAt.lt(cutoff))
+            .order_by_asc(reservation::Column::CreatedAt)
+            .limit(1000)
+            .into_model::<HeldReservation>()
+            .all(&self.db)
+            .await
     }
 
     pub async fn create(&self, book_id: Uuid, quantity: i32) -> Result<stock::Model, DbErr> {
