@@ -1,10 +1,51 @@
 //! Repositories: the only code that writes SQL against the shop's tables. One per concern, each bound to the one
 //! database that owns its tables.
 
+pub mod analytics;
 pub mod cart;
 pub mod catalog;
 pub mod order;
+pub mod snapshot;
 pub mod stock;
+
+/// How much a table holds, as `bookstore reconcile` compares it between a source and analytics: its rows and a
+/// summed measure (prices, totals, line values or units, depending on the table).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Measure {
+    pub count: i64,
+    pub sum: rust_decimal::Decimal,
+}
+
+/// A count and a sum read by the query builder (`count`, `sum` columns; a sum over no rows is NULL).
+#[derive(Debug, sea_orm::FromQueryResult)]
+pub(crate) struct CountSum {
+    count: i64,
+    sum: Option<rust_decimal::Decimal>,
+}
+
+impl From<CountSum> for Measure {
+    fn from(row: CountSum) -> Self {
+        Self { count: row.count, sum: row.sum.unwrap_or_default() }
+    }
+}
+
+/// `SELECT count(*), sum(<expr>)` over an entity, as a [`Measure`].
+pub(crate) async fn measure<E: sea_orm::EntityTrait>(
+    db: &impl sea_orm::ConnectionTrait,
+    sum: sea_orm::sea_query::SimpleExpr,
+    filter: Option<sea_orm::sea_query::SimpleExpr>,
+) -> Result<Measure, DbErr> {
+    use sea_orm::sea_query::ExprTrait;
+    use sea_orm::{QueryFilter, QuerySelect};
+    let mut query = E::find()
+        .select_only()
+        .column_as(sea_orm::sea_query::Expr::cust("count(*)"), "count")
+        .column_as(sea_orm::sea_query::Func::sum(sum).cast_as(sea_orm::sea_query::Alias::new("numeric")), "sum");
+    if let Some(filter) = filter {
+        query = query.filter(filter);
+    }
+    Ok(query.into_model::<CountSum>().one(db).await?.map(Measure::from).unwrap_or_default())
+}
 
 use sea_orm::{DbErr, RuntimeErr};
 

@@ -180,6 +180,11 @@ impl CatalogRepo {
         Self { db }
     }
 
+    /// The books and the sum of their prices (`bookstore reconcile`).
+    pub async fn measure(&self) -> Result<super::Measure, DbErr> {
+        super::measure::<book::Entity>(&self.db, Expr::col(book::Column::Price), None).await
+    }
+
     /// One page of the whole catalog. The id breaks ties so pages never overlap or skip a book.
     pub async fn list(&self, sort: BookSort, request: PageRequest) -> Result<Page<book::Model>, DbErr> {
         let total = book::Entity::find().count(&self.db).await?;

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use rust_decimal::Decimal;
 use sea_orm::prelude::DateTimeWithTimeZone;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Statement, Value,
@@ -51,6 +51,17 @@ pub struct HistoryEntry {
     /// The shopper's or the admin's user id.
     pub actor: String,
     pub note: Option<String>,
+}
+
+/// What `bookstore reconcile` compares of the orders (see [`super::Measure`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrderMeasures {
+    /// Orders and the sum of their totals.
+    pub orders: super::Measure,
+    /// Order lines and the sum of quantity × price paid.
+    pub items: super::Measure,
+    /// Orders and their totals per status.
+    pub by_status: std::collections::BTreeMap<String, super::Measure>,
 }
 
 /// A move asked of an order.
@@ -271,6 +282,29 @@ impl OrderRepo {
             .all(&self.db)
             .await?;
         Ok(Page { items: self.with_lines(rows).await?, total, request })
+    }
+
+    /// The orders and their totals, the lines and their value, and the orders per status (`bookstore reconcile`).
+    pub async fn measures(&self) -> Result<OrderMeasures, DbErr> {
+        let orders = super::measure::<order::Entity>(&self.db, Expr::col(order::Column::Total), None).await?;
+        let value = Expr::col(order_item::Column::Quantity).mul(Expr::col(order_item::Column::PriceAtPurchase));
+        let items = super::measure::<order_item::Entity>(&self.db, value, None).await?;
+        let mut by_status = std::collections::BTreeMap::new();
+        let statuses: Vec<String> = order::Entity::find()
+            .select_only()
+            .column(order::Column::Status)
+            .distinct()
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        for status in statuses {
+            let filter = Some(order::Column::Status.eq(status.as_str()));
+            by_status.insert(
+                status,
+                super::measure::<order::Entity>(&self.db, Expr::col(order::Column::Total), filter).await?,
+            );
+        }
+        Ok(OrderMeasures { orders, items, by_status })
     }
 
     /// The status of each of these orders that exists (the reservation sweeper asks: did that checkout's order

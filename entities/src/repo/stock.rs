@@ -166,6 +166,11 @@ impl StockRepo {
         rows.iter().map(|row| row.try_get::<i32>("", "units")).sum()
     }
 
+    /// The stock rows and their units on hand (`bookstore reconcile`).
+    pub async fn measure(&self) -> Result<super::Measure, DbErr> {
+        super::measure::<stock::Entity>(&self.db, sea_orm::sea_query::Expr::col(stock::Column::Quantity), None).await
+    }
+
     /// Reservations still HELD that were made before `cutoff` (the sweeper's work list).
     pub async fn held_before(&self, cutoff: DateTime<Utc>) -> Result<Vec<HeldReservation>, DbErr> {
         reservation::Entity::find()

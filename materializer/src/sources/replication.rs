@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
+use bookstore_entities::repo::snapshot;
 use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig, ReplicationEvent};
 use sea_orm::sqlx::{self, PgPool, Row as _};
 use tokio::time::{Instant, timeout};
@@ -151,29 +152,12 @@ impl ReplicationSource {
         .await?;
         let mut polled = Polled { tables: BTreeMap::new(), ack: Some(at) };
         for table in self.settings.tables.clone() {
-            let columns: Vec<pgoutput::RelationColumn> = sqlx::query(
-                "SELECT attname::text AS name, atttypid::int8 AS oid FROM pg_attribute \
-                 WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
-            )
-            .bind(format!("public.{}", table.table_name()))
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|row| {
-                Ok(pgoutput::RelationColumn {
-                    name: row.try_get("name")?,
-                    type_oid: u32::try_from(row.try_get::<i64, _>("oid")?).unwrap_or(0),
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()?;
-            let select: Vec<String> = columns.iter().map(|c| format!("\"{}\"::text", c.name)).collect();
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {} FROM public.{}",
-                select.join(", "),
-                table.table_name()
-            )))
-            .fetch_all(&mut *tx)
-            .await?;
+            let read = snapshot::read_as_text(&mut tx, table.table_name()).await?;
+            let columns: Vec<pgoutput::RelationColumn> = read
+                .columns
+                .into_iter()
+                .map(|c| pgoutput::RelationColumn { name: c.name, type_oid: c.type_oid })
+                .collect();
             let origin = Origin {
                 connector_name: &self.settings.name,
                 db: &self.settings.name,
@@ -186,10 +170,8 @@ impl ReplicationSource {
                 snapshot: true,
             };
             let batch = polled.tables.entry(table).or_insert_with(|| TableBatch { reset: true, ..Default::default() });
-            for row in &rows {
-                let datums: Vec<Datum> = (0..columns.len())
-                    .map(|i| row.try_get::<Option<String>, _>(i).map(|v| v.map_or(Datum::Null, Datum::Text)))
-                    .collect::<Result<_, _>>()?;
+            for row in read.rows {
+                let datums: Vec<Datum> = row.into_iter().map(|v| v.map_or(Datum::Null, Datum::Text)).collect();
                 let value = pgoutput::envelope("r", &origin, None, Some(pgoutput::row_json(&columns, &datums)));
                 let raw = RawRecord::new(&self.settings.name, format!("snapshot@{at}"), None, &value);
                 route(batch, table, ChangeEvent::from_json(&self.topic(table), None, Some(value)), || raw);
