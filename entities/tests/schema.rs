@@ -3,18 +3,12 @@
 //! so an entity cannot drift from the schema.
 
 use bookstore_entities::entity::{analytics, ecom, inventory};
-use bookstore_migration::{AnalyticsMigrator, EcomMigrator, InventoryMigrator};
+use bookstore_migration::testing::TestDatabases;
 use sea_orm::sea_query::{ColumnType, Iden};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait, Iterable, PrimaryKeyToColumn,
     Statement,
 };
-use sea_orm_migration::MigratorTrait;
-
-fn server_url() -> String {
-    std::env::var("BOOKSTORE_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
 
 /// The PostgreSQL type an entity's column type stands for.
 fn udt(column_type: &ColumnType) -> &'static str {
@@ -88,20 +82,6 @@ async fn check<E: EntityTrait + Default>(db: &DatabaseConnection, checked: &mut 
     checked.push(table);
 }
 
-/// A fresh database migrated by `migrate`, dropped at the end of `body`.
-async fn with_database<M: MigratorTrait>(name: &str, body: impl AsyncFnOnce(&DatabaseConnection)) {
-    let admin = Database::connect(server_url()).await.unwrap();
-    let database = format!("schema_{name}_{}", std::process::id());
-    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {database}")).await.unwrap();
-    admin.execute_unprepared(&format!("CREATE DATABASE {database}")).await.unwrap();
-    let url = format!("{}/{database}", server_url().rsplit_once('/').unwrap().0);
-    let db = Database::connect(&url).await.unwrap();
-    M::up(&db, None).await.unwrap();
-    body(&db).await;
-    db.close().await.unwrap();
-    admin.execute_unprepared(&format!("DROP DATABASE {database} WITH (FORCE)")).await.unwrap();
-}
-
 async fn tables(db: &DatabaseConnection) -> Vec<String> {
     let rows = db
         .query_all_raw(Statement::from_string(
@@ -120,50 +100,46 @@ fn sorted(mut list: Vec<String>) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn ecom_entities_are_its_tables() {
-    with_database::<EcomMigrator>("ecom", async |db| {
-        let mut checked = Vec::new();
-        check::<ecom::book::Entity>(db, &mut checked).await;
-        check::<ecom::cart_item::Entity>(db, &mut checked).await;
-        check::<ecom::order::Entity>(db, &mut checked).await;
-        check::<ecom::order_item::Entity>(db, &mut checked).await;
-        check::<ecom::order_history::Entity>(db, &mut checked).await;
-        check::<ecom::outbox_event::Entity>(db, &mut checked).await;
-        assert_eq!(sorted(checked), tables(db).await, "every table has an entity");
-    })
-    .await;
-}
+async fn every_table_has_its_entity() {
+    // Copies of the templates: databases the migrations just built.
+    let dbs = TestDatabases::create("schema").await;
 
-#[tokio::test]
-async fn inventory_entities_are_its_tables() {
-    with_database::<InventoryMigrator>("inventory", async |db| {
-        let mut checked = Vec::new();
-        check::<inventory::stock::Entity>(db, &mut checked).await;
-        check::<inventory::reservation::Entity>(db, &mut checked).await;
-        assert_eq!(sorted(checked), tables(db).await, "every table has an entity");
-    })
-    .await;
-}
+    let db = Database::connect(&dbs.ecom).await.unwrap();
+    let mut checked = Vec::new();
+    check::<ecom::book::Entity>(&db, &mut checked).await;
+    check::<ecom::cart_item::Entity>(&db, &mut checked).await;
+    check::<ecom::order::Entity>(&db, &mut checked).await;
+    check::<ecom::order_item::Entity>(&db, &mut checked).await;
+    check::<ecom::order_history::Entity>(&db, &mut checked).await;
+    check::<ecom::outbox_event::Entity>(&db, &mut checked).await;
+    assert_eq!(sorted(checked), tables(&db).await, "every ecom table has an entity");
+    db.close().await.unwrap();
 
-#[tokio::test]
-async fn analytics_entities_are_its_tables() {
-    with_database::<AnalyticsMigrator>("analytics", async |db| {
-        let mut checked = Vec::new();
-        check::<analytics::agg_orders_by_day::Entity>(db, &mut checked).await;
-        check::<analytics::agg_orders_by_status::Entity>(db, &mut checked).await;
-        check::<analytics::agg_sales_by_book::Entity>(db, &mut checked).await;
-        check::<analytics::agg_status::Entity>(db, &mut checked).await;
-        check::<analytics::cdc_deleted_key::Entity>(db, &mut checked).await;
-        check::<analytics::cdc_parse_error::Entity>(db, &mut checked).await;
-        check::<analytics::cdc_reconciliation::Entity>(db, &mut checked).await;
-        check::<analytics::dim_book::Entity>(db, &mut checked).await;
-        check::<analytics::fact_inventory::Entity>(db, &mut checked).await;
-        check::<analytics::fact_order::Entity>(db, &mut checked).await;
-        check::<analytics::fact_order_item::Entity>(db, &mut checked).await;
-        check::<analytics::materializer_freshness::Entity>(db, &mut checked).await;
-        check::<analytics::materializer_offset::Entity>(db, &mut checked).await;
-        check::<analytics::materializer_view_refresh::Entity>(db, &mut checked).await;
-        assert_eq!(sorted(checked), tables(db).await, "every table has an entity");
-    })
-    .await;
+    let db = Database::connect(&dbs.inventory).await.unwrap();
+    let mut checked = Vec::new();
+    check::<inventory::stock::Entity>(&db, &mut checked).await;
+    check::<inventory::reservation::Entity>(&db, &mut checked).await;
+    assert_eq!(sorted(checked), tables(&db).await, "every inventory table has an entity");
+    db.close().await.unwrap();
+
+    let db = Database::connect(&dbs.analytics).await.unwrap();
+    let mut checked = Vec::new();
+    check::<analytics::agg_orders_by_day::Entity>(&db, &mut checked).await;
+    check::<analytics::agg_orders_by_status::Entity>(&db, &mut checked).await;
+    check::<analytics::agg_sales_by_book::Entity>(&db, &mut checked).await;
+    check::<analytics::agg_status::Entity>(&db, &mut checked).await;
+    check::<analytics::cdc_deleted_key::Entity>(&db, &mut checked).await;
+    check::<analytics::cdc_parse_error::Entity>(&db, &mut checked).await;
+    check::<analytics::cdc_reconciliation::Entity>(&db, &mut checked).await;
+    check::<analytics::dim_book::Entity>(&db, &mut checked).await;
+    check::<analytics::fact_inventory::Entity>(&db, &mut checked).await;
+    check::<analytics::fact_order::Entity>(&db, &mut checked).await;
+    check::<analytics::fact_order_item::Entity>(&db, &mut checked).await;
+    check::<analytics::materializer_freshness::Entity>(&db, &mut checked).await;
+    check::<analytics::materializer_offset::Entity>(&db, &mut checked).await;
+    check::<analytics::materializer_view_refresh::Entity>(&db, &mut checked).await;
+    assert_eq!(sorted(checked), tables(&db).await, "every analytics table has an entity");
+    db.close().await.unwrap();
+
+    dbs.drop().await;
 }

@@ -22,7 +22,7 @@ fn config(dbs: &TestDbs) -> MaterializerConfig {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn embedded_source_end_to_end_with_deletes_and_price_change() {
-    let mut dbs = TestDbs::new().await;
+    let mut dbs = test_dbs().await;
     let (ecom, inventory, analytics) = (pool(&dbs.ecom).await, pool(&dbs.inventory).await, pool(&dbs.analytics).await);
     // A change committed before the materializer ever ran arrives through the initial snapshot.
     exec(&ecom, &format!("UPDATE books SET genre = 'Classics' WHERE id = '{}'", seed_book(2))).await;
@@ -67,7 +67,7 @@ async fn embedded_source_end_to_end_with_deletes_and_price_change() {
     assert_eq!(scalar_i64(&analytics, "SELECT count(*) FROM cdc_deleted_keys WHERE table_name = 'dim_books'").await, 2);
 
     // The views follow after the debounced refresh, and equal their definitions over the sources.
-    let expected_url = dbs.scratch_analytics().await;
+    let expected_url = dbs.extra_analytics("expected").await;
     let expected = pool(&expected_url).await;
     load_directly(&ecom, &inventory, &expected).await;
     let views_follow =

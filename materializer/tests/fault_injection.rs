@@ -29,7 +29,7 @@ fn config(dbs: &TestDbs) -> MaterializerConfig {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_ten_times_mid_stream_loses_and_duplicates_nothing() {
-    let mut dbs = TestDbs::new().await;
+    let mut dbs = test_dbs().await;
     let (ecom, inventory, analytics) = (pool(&dbs.ecom).await, pool(&dbs.inventory).await, pool(&dbs.analytics).await);
     let seed = workload::seed();
     let (stop, ops) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
@@ -57,7 +57,7 @@ async fn killed_ten_times_mid_stream_loses_and_duplicates_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_stream_restarts_without_stopping_the_others() {
-    let dbs = TestDbs::new().await;
+    let dbs = test_dbs().await;
     let (ecom, inventory, analytics) = (pool(&dbs.ecom).await, pool(&dbs.inventory).await, pool(&dbs.analytics).await);
     let materializer = Materializer::start(config(&dbs)).await.unwrap();
     let snapshot = eventually(Duration::from_secs(30), || async {

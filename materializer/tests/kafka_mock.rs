@@ -25,7 +25,7 @@ fn mock_cluster() -> MockCluster<'static, rdkafka::producer::DefaultProducerCont
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kafka_source_over_mock_cluster() {
-    let dbs = TestDbs::new().await;
+    let dbs = test_dbs().await;
     let analytics = pool(&dbs.analytics).await;
     // The analytics template starts empty: every row below comes from Kafka.
     let cluster = mock_cluster();
@@ -118,7 +118,7 @@ async fn kafka_source_over_mock_cluster() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kafka_source_killed_repeatedly_ends_in_the_final_state() {
-    let dbs = TestDbs::new().await;
+    let dbs = test_dbs().await;
     let analytics = pool(&dbs.analytics).await;
     let cluster = mock_cluster();
     let bootstrap = cluster.bootstrap_servers();

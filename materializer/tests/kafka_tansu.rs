@@ -38,7 +38,7 @@ fn item(i: u32, order: &str, book_no: u32, quantity: i32, lsn: u64) -> (serde_js
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kafka_source_over_a_real_broker() {
     let broker = tansu::Tansu::start(2);
-    let dbs = TestDbs::new().await;
+    let dbs = test_dbs().await;
     let analytics = pool(&dbs.analytics).await;
     let producer = Producer::new(&broker.bootstrap);
     let mut records = 0;

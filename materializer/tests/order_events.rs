@@ -30,7 +30,7 @@ fn outbox_insert(event_id: Uuid, order_id: Uuid, event_type: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_embedded_reader_hands_committed_outbox_inserts_to_the_in_process_feed() {
-    let dbs = TestDbs::new().await;
+    let dbs = test_dbs().await;
     let (ecom, analytics) = (pool(&dbs.ecom).await, pool(&dbs.analytics).await);
     let feed = InProcessFeed::default();
     let mut events = feed.subscribe();

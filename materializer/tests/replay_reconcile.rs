@@ -37,7 +37,7 @@ fn inventory_event(book: u32, quantity: i32, lsn: u64) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replay_a_kcat_dump() {
-    let dbs = TestDbs::new().await;
+    let dbs = test_dbs().await;
     let analytics = pool(&dbs.analytics).await;
     let topic = "inventory-connector.public.inventory";
     let key = |n| json!({"book_id": seed_book(n)});
@@ -126,7 +126,7 @@ fn sales_dump(books: u32, first: u32, orders: u32) -> tempfile::NamedTempFile {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bulk_replay_defers_the_summaries_and_rebuilds_them() {
-    let dbs = TestDbs::new().await;
+    let dbs = test_dbs().await;
     let analytics = pool(&dbs.analytics).await;
     let stale = "SELECT count(*) FROM agg_status WHERE stale_since IS NOT NULL";
 
@@ -177,7 +177,7 @@ async fn a_bulk_replay_defers_the_summaries_and_rebuilds_them() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconcile_view_and_freshness_after_the_embedded_source() {
-    let dbs = TestDbs::new().await;
+    let dbs = test_dbs().await;
     let (ecom, inventory, analytics) = (pool(&dbs.ecom).await, pool(&dbs.inventory).await, pool(&dbs.analytics).await);
     let source = SourceConfig::Embedded {
         ecom_url: dbs.ecom.clone(),

@@ -47,7 +47,7 @@ fn batch(lsn: i64) -> TableBatch {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn new_keys_are_copied_and_known_keys_upserted() {
-    let dbs = TestDbs::new().await;
+    let dbs = test_dbs().await;
     let analytics = pool(&dbs.analytics).await;
     // Book 1 exists (older), book 2 was deleted after the batch's changes, book 3 before them.
     exec(
@@ -105,7 +105,7 @@ async fn new_keys_are_copied_and_known_keys_upserted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_written_meanwhile_makes_the_batch_go_again_without_copy() {
-    let dbs = TestDbs::new().await;
+    let dbs = test_dbs().await;
     let analytics = pool(&dbs.analytics).await;
     // Another writer inserts book 5 (an older change) and has not committed when the batch probes for new keys.
     let mut other = analytics.begin().await.unwrap();
@@ -150,7 +150,7 @@ fn delete(n: u32, lsn: i64) -> TableChange {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bulk_load_into_blank_tables_honours_keys_it_meets_again() {
-    let dbs = TestDbs::new().await;
+    let dbs = test_dbs().await;
     let analytics = pool(&dbs.analytics).await;
     let title = |n: u32| {
         let analytics = analytics.clone();
@@ -191,7 +191,7 @@ async fn a_bulk_load_into_blank_tables_honours_keys_it_meets_again() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bulk_loads_skip_the_triggers_only_while_stale_and_a_rebuild_waits_for_them() {
-    let dbs = TestDbs::new().await;
+    let dbs = test_dbs().await;
     let analytics = pool(&dbs.analytics).await;
     let order = |n: u32| {
         format!(

@@ -7,6 +7,9 @@
 
 use sea_orm_migration::prelude::*;
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
 /// One forward-only migration: a name (its version in `seaql_migrations`) and the SQL that applies it.
 pub struct SqlMigration {
     pub name: &'static str,

@@ -3,16 +3,9 @@
 //! own rendering of it (`pg_get_functiondef`) is that file's definition. So the file is the function, and reading
 //! the newest of several migrations to find out what a function does is never needed.
 
-use bookstore_migration::{
-    ANALYTICS_FUNCTIONS, AnalyticsMigrator, ECOM_FUNCTIONS, EcomMigrator, INVENTORY_FUNCTIONS, InventoryMigrator,
-};
-use sea_orm_migration::MigratorTrait;
+use bookstore_migration::testing::TestDatabases;
+use bookstore_migration::{ANALYTICS_FUNCTIONS, ECOM_FUNCTIONS, INVENTORY_FUNCTIONS};
 use sea_orm_migration::sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
-
-fn server_url() -> String {
-    std::env::var("BOOKSTORE_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
 
 /// The definition in a function file: the statement without the file's leading comment and final `;`.
 fn definition(file: &str) -> &str {
@@ -37,22 +30,10 @@ async fn functions_of(db: &DatabaseConnection) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn check(database: &str, files: &[(&str, &str)]) {
-    let admin = Database::connect(server_url()).await.unwrap();
-    let name = format!("fn_{database}_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
-    let url = format!("{}/{name}", server_url().rsplit_once('/').unwrap().0);
-    let db = Database::connect(&url).await.unwrap();
-    match database {
-        "ecom" => EcomMigrator::up(&db, None).await,
-        "inventory" => InventoryMigrator::up(&db, None).await,
-        _ => AnalyticsMigrator::up(&db, None).await,
-    }
-    .unwrap();
+async fn check(database: &str, url: &str, files: &[(&str, &str)]) {
+    let db = Database::connect(url).await.unwrap();
     let held = functions_of(&db).await;
     db.close().await.unwrap();
-    admin.execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)")).await.unwrap();
-
     let mut expected: Vec<(String, String)> =
         files.iter().map(|(name, file)| ((*name).to_owned(), definition(file).to_owned())).collect();
     expected.sort();
@@ -64,16 +45,11 @@ async fn check(database: &str, files: &[(&str, &str)]) {
 }
 
 #[tokio::test]
-async fn ecom_holds_exactly_its_function_files() {
-    check("ecom", ECOM_FUNCTIONS).await;
-}
-
-#[tokio::test]
-async fn inventory_holds_exactly_its_function_files() {
-    check("inventory", INVENTORY_FUNCTIONS).await;
-}
-
-#[tokio::test]
-async fn analytics_holds_exactly_its_function_files() {
-    check("analytics", ANALYTICS_FUNCTIONS).await;
+async fn each_database_holds_exactly_its_function_files() {
+    // Copies of the templates: databases the migrations just built.
+    let dbs = TestDatabases::create("fn").await;
+    check("ecom", &dbs.ecom, ECOM_FUNCTIONS).await;
+    check("inventory", &dbs.inventory, INVENTORY_FUNCTIONS).await;
+    check("analytics", &dbs.analytics, ANALYTICS_FUNCTIONS).await;
+    dbs.drop().await;
 }

@@ -60,7 +60,7 @@ fn materialize(dbs: &TestDbs, source: &Source, round: usize, log: &Path) -> Chil
 /// Kills `bookstore materialize` ten times at random points while the writer runs, starts it again, and checks
 /// that analytics equals the sources, table by table and view by view.
 async fn killed_ten_times(source: Source) {
-    let mut dbs = TestDbs::new().await;
+    let mut dbs = test_dbs().await;
     let (ecom, inventory, analytics) = (pool(&dbs.ecom).await, pool(&dbs.inventory).await, pool(&dbs.analytics).await);
     let seed = workload::seed();
     let logs = tempfile::tempdir().unwrap();

@@ -2,7 +2,8 @@
 //! default `postgres://postgres@127.0.0.1:5432/postgres`, which must run with `wal_level=logical`).
 //!
 //! Databases are copies of templates migrated once per migration fingerprint (the same templates as the API tests),
-//! and a test's replication slots carry its databases' unique suffix; [`TestDbs::drop`] removes both.
+//! and a test's replication slots carry its databases' unique suffix; `TestDbs::drop` removes both
+//! (`bookstore_migration::testing`, the workspace's one test-database harness).
 #![allow(dead_code)]
 
 pub mod records;
@@ -12,25 +13,12 @@ pub mod workload;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use bookstore_migration::{
-    ANALYTICS, AnalyticsMigrator, ECOM, EcomMigrator, INVENTORY, InventoryMigrator, SqlMigration,
-};
 use sea_orm::sqlx::postgres::PgPoolOptions;
 use sea_orm::sqlx::{self, PgPool};
-use sea_orm::{Database, DatabaseConnection};
-use sea_orm_migration::MigratorTrait;
 use serde_json::Value;
 
-pub fn server_url() -> String {
-    std::env::var("BOOKSTORE_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-pub fn database_url(name: &str) -> String {
-    let server = server_url();
-    let base = server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base);
-    format!("{base}/{name}")
-}
+use bookstore_migration::ANALYTICS;
+pub use bookstore_migration::testing::{TestDatabases as TestDbs, server_url};
 
 pub async fn pool(url: &str) -> PgPool {
     PgPoolOptions::new().max_connections(4).connect(url).await.unwrap_or_else(|e| panic!("{url}: {e}"))
@@ -58,110 +46,14 @@ pub async fn json_rows(pool: &PgPool, sql: &str) -> Vec<String> {
     rows
 }
 
-async fn ensure_template(admin: &PgPool, service: &str, list: &[SqlMigration]) -> String {
-    let name = format!("bookstore_tpl_{service}_{:016x}", bookstore_migration::fingerprint(list));
-    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
-        .bind(&name)
-        .fetch_optional(admin)
-        .await
-        .unwrap();
-    if exists.is_some() {
-        return name;
-    }
-    let scratch = format!("{name}_building");
-    exec(admin, &format!("DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")).await;
-    exec(admin, &format!("CREATE DATABASE {scratch}")).await;
-    let db: DatabaseConnection = Database::connect(database_url(&scratch)).await.unwrap();
-    match service {
-        "ecom" => EcomMigrator::up(&db, None).await,
-        "inventory" => InventoryMigrator::up(&db, None).await,
-        _ => AnalyticsMigrator::up(&db, None).await,
-    }
-    .unwrap();
-    db.close().await.unwrap();
-    exec(admin, &format!("ALTER DATABASE {scratch} RENAME TO {name}")).await;
-    name
-}
-
-/// One test's three databases.
-pub struct TestDbs {
-    pub ecom: String,
-    pub inventory: String,
-    pub analytics: String,
-    /// Slot prefix for the embedded source: unique per test.
-    pub slot_prefix: String,
-    names: Vec<String>,
-}
-
-impl TestDbs {
-    pub async fn new() -> Self {
-        let admin = PgPoolOptions::new().max_connections(1).connect(&server_url()).await.unwrap();
-        let wal_level: String = sqlx::query_scalar("SHOW wal_level").fetch_one(&admin).await.unwrap();
-        assert_eq!(wal_level, "logical", "the test PostgreSQL must run with wal_level=logical");
-        exec(&admin, "SELECT pg_advisory_lock(727272)").await;
-        let templates = [
-            ("ecom", ensure_template(&admin, "ecom", ECOM).await),
-            ("inventory", ensure_template(&admin, "inventory", INVENTORY).await),
-            ("analytics", ensure_template(&admin, "analytics", ANALYTICS).await),
-        ];
-        let suffix = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
-        let mut names = Vec::new();
-        for (service, template) in &templates {
-            let name = format!("mat_{service}_{suffix}");
-            exec(&admin, &format!("CREATE DATABASE {name} TEMPLATE {template}")).await;
-            names.push(name);
-        }
-        exec(&admin, "SELECT pg_advisory_unlock(727272)").await;
-        admin.close().await;
-        TestDbs {
-            ecom: database_url(&names[0]),
-            inventory: database_url(&names[1]),
-            analytics: database_url(&names[2]),
-            slot_prefix: format!("mat_{suffix}"),
-            names,
-        }
-    }
-
-    /// A fourth database with the analytics schema, for computing expected view contents.
-    pub async fn scratch_analytics(&mut self) -> String {
-        let admin = PgPoolOptions::new().max_connections(1).connect(&server_url()).await.unwrap();
-        let template = ensure_template(&admin, "analytics", ANALYTICS).await;
-        let name = format!("{}_expected", self.names[2]);
-        exec(&admin, &format!("CREATE DATABASE {name} TEMPLATE {template}")).await;
-        self.names.push(name.clone());
-        database_url(&name)
-    }
-
-    /// Drops the test's replication slots (terminating their readers) and databases.
-    pub async fn drop(self) {
-        let admin = PgPoolOptions::new().max_connections(1).connect(&server_url()).await.unwrap();
-        let like = format!("{}%", self.slot_prefix);
-        for _ in 0..50 {
-            sqlx::query("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name LIKE $1 AND active_pid IS NOT NULL")
-                .bind(&like)
-                .execute(&admin)
-                .await
-                .unwrap();
-            let dropped = sqlx::query(
-                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE $1 AND NOT active",
-            )
-            .bind(&like)
-            .execute(&admin)
-            .await;
-            let left: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE $1")
-                .bind(&like)
-                .fetch_one(&admin)
-                .await
-                .unwrap();
-            if dropped.is_ok() && left == 0 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        for name in &self.names {
-            exec(&admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
-        }
-    }
+/// A test's databases (copies of the migrated templates, shared with every test suite of the workspace), on a
+/// server that can run the embedded source.
+pub async fn test_dbs() -> TestDbs {
+    let admin = PgPoolOptions::new().max_connections(1).connect(&server_url()).await.unwrap();
+    let wal_level: String = sqlx::query_scalar("SHOW wal_level").fetch_one(&admin).await.unwrap();
+    assert_eq!(wal_level, "logical", "the test PostgreSQL must run with wal_level=logical");
+    admin.close().await;
+    TestDbs::create("mat").await
 }
 
 /// Polls `check` until it returns true or `within` passes; returns whether it did.
@@ -267,7 +159,7 @@ pub async fn assert_converged(
     let orders = scalar_i64(ecom, "SELECT count(*) FROM orders").await;
     assert_eq!(scalar_i64(analytics, "SELECT count(*) FROM fact_orders").await, orders, "no duplicates");
     assert_eq!(scalar_i64(analytics, "SELECT count(*) FROM cdc_parse_errors").await, 0, "{}", context());
-    let expected = pool(&dbs.scratch_analytics().await).await;
+    let expected = pool(&dbs.extra_analytics("expected").await).await;
     load_directly(ecom, inventory, &expected).await;
     let views =
         eventually(Duration::from_secs(30), || async { differing_views(analytics, &expected).await.is_empty() }).await;
