@@ -268,10 +268,12 @@ async fn shop_and_see_it_in_analytics(server: &Server, ecom_url: &str) {
         .await
         .unwrap();
     assert_eq!(add.status(), 201);
+    // CSRF tokens are single use: the checkout spends the one the add handed out.
+    let next = add.headers()["x-csrf-token"].to_str().unwrap().to_owned();
     let order = client
         .post(format!("{base}/ecom/checkout"))
         .bearer_auth(&shopper)
-        .header("x-csrf-token", &csrf)
+        .header("x-csrf-token", &next)
         .send()
         .await
         .unwrap();
