@@ -11,7 +11,7 @@ use crate::auth::{Authenticator, JwksSource};
 use crate::config::{BatchArgs, DatabaseArgs, DatabaseSource, GlobalArgs, ServeArgs};
 use crate::db::{DatabaseUrls, Databases, Service};
 use crate::embedded_pg::EmbeddedPostgres;
-use crate::issuer::DevIssuer;
+use crate::issuer::{DevIssuer, SessionLifetimes};
 use crate::startup::{AppConfig, AppState, router, serve, shutdown_signal};
 use crate::telemetry;
 use bookstore_actors::CommerceConfig;
@@ -335,8 +335,14 @@ async fn run_serve(args: &ServeArgs, urls: DatabaseUrls, embedded: bool) -> anyh
         }
         None => {
             let public_url = args.public_url();
-            let issuer = DevIssuer::start(&args.databases.data_dir, &public_url, &args.dev_users.0, &args.cors_origins)
-                .context("starting the dev issuer")?;
+            let issuer = DevIssuer::start(
+                &args.databases.data_dir,
+                &public_url,
+                &args.dev_users.0,
+                &args.cors_origins,
+                SessionLifetimes::default(),
+            )
+            .context("starting the dev issuer")?;
             let auth = Authenticator::new(issuer.issuers().to_vec(), args.oidc_audience.clone());
             let (kid, key) = issuer.verifying_key()?;
             auth.add_key(kid, key, jsonwebtoken::Algorithm::RS256);
@@ -399,8 +405,14 @@ async fn run_issuer(args: &IssuerArgs) -> anyhow::Result<()> {
     let public_url = args.public_url.trim_end_matches('/');
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create BOOKSTORE_DATA_DIR={}", args.data_dir.display()))?;
-    let issuer = DevIssuer::start(&args.data_dir, public_url, &args.dev_users.0, &args.cors_origins)
-        .context("starting the dev issuer")?;
+    let issuer = DevIssuer::start(
+        &args.data_dir,
+        public_url,
+        &args.dev_users.0,
+        &args.cors_origins,
+        SessionLifetimes::default(),
+    )
+    .context("starting the dev issuer")?;
     let listener = TcpListener::bind(args.http_addr)
         .await
         .with_context(|| format!("cannot listen on BOOKSTORE_HTTP_ADDR={}", args.http_addr))?;

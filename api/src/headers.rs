@@ -1,16 +1,18 @@
 //! Browser-facing protections on every response: a Content-Security-Policy fit for the SPA and the dev issuer's
-//! login page (scripts only from this origin, no framing), `X-Content-Type-Options`, `Referrer-Policy`, and CORS
-//! limited to the configured origins (none by default: the SPA is served from the same origin).
+//! login page (scripts only from this origin; framing by this origin only, for the SPA's silent sign-in in a hidden
+//! frame), `X-Content-Type-Options`, `Referrer-Policy`, and CORS limited to the configured origins (none by
+//! default: the SPA is served from the same origin).
 
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Scripts and connections only to this origin; styles may be inline (React style attributes, the login page);
-/// covers may come from any https host; no one may frame us.
+/// covers may come from any https host; only this origin may frame us (the SPA's silent sign-in loads its callback
+/// page in a hidden frame of its own).
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; \
                    connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
-                   frame-ancestors 'none'";
+                   frame-ancestors 'self'";
 
 /// The layers that set the security headers (only where a handler did not set its own).
 pub fn security_layers() -> [SetResponseHeaderLayer<HeaderValue>; 5] {
@@ -21,7 +23,7 @@ pub fn security_layers() -> [SetResponseHeaderLayer<HeaderValue>; 5] {
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),
         ),
-        SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN")),
         SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("permissions-policy"),
             HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),

@@ -4,15 +4,22 @@
 //! It exists so one command gives a working shop with real OIDC flows and no Keycloak; it is off whenever
 //! `OIDC_ISSUER_URL` names a real issuer. Users come from `BOOKSTORE_DEV_USERS`; passwords are argon2 hashes
 //! checked in constant time, and repeated failures for a name are throttled. The RS256 signing key is generated
-//! once and kept in the data dir, so tokens survive a restart. Codes and refresh tokens live in memory: a restart
-//! signs everyone out, which is fine for a development issuer.
+//! once and kept in the data dir, so tokens survive a restart.
+//!
+//! Signing in starts a sign-in session, as Keycloak's: an HttpOnly cookie scoped to `/auth` (SameSite=Lax, Secure
+//! when the public URL is https) with an idle and an absolute lifetime. While it lives, an authorization request
+//! is answered with a code without the login page (`prompt=none` included, which is how the web app signs in
+//! again after a reload or in a new tab, its tokens being in memory only); without it, `prompt=none` answers
+//! `login_required`. Refresh tokens belong to their session: using one keeps the session alive, and ending the
+//! session (`/auth/logout`, by its cookie, a refresh token or an ID token of it) ends them all. Codes, sessions and
+//! refresh tokens live in memory: a restart signs everyone out, which is fine for a development issuer.
 
 use std::collections::HashMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use argon2::Argon2;
@@ -40,6 +47,8 @@ pub const CLIENT_ID: &str = "ui-client";
 const ACCESS_TOKEN_SECONDS: i64 = 15 * 60;
 const REFRESH_TOKEN_TTL: Duration = Duration::from_secs(8 * 3600);
 const CODE_TTL: Duration = Duration::from_secs(60);
+/// The sign-in session's cookie, scoped to the issuer's paths.
+const SESSION_COOKIE: &str = "bookstore_session";
 /// After this many failed sign-ins for a name within `FAILURE_WINDOW`, that name is refused until it passes.
 const MAX_FAILURES: u32 = 5;
 const FAILURE_WINDOW: Duration = Duration::from_secs(300);
@@ -110,6 +119,31 @@ struct DevUser {
     roles: Vec<String>,
 }
 
+/// How long a sign-in session lives: `idle` after its last use (an authorization answered from it, a refresh
+/// token of it spent), and `max` after signing in, however busy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionLifetimes {
+    pub idle: Duration,
+    pub max: Duration,
+}
+
+impl Default for SessionLifetimes {
+    /// A working day idle (lunch included), a week at most.
+    fn default() -> Self {
+        Self { idle: Duration::from_secs(8 * 3600), max: Duration::from_secs(7 * 24 * 3600) }
+    }
+}
+
+/// A sign-in session: who signed in, when, and when the session was last used.
+#[derive(Clone)]
+struct SignInSession {
+    user: String,
+    /// When the user signed in (seconds since the epoch): ID tokens carry it as `auth_time`.
+    auth_time: i64,
+    started: Instant,
+    last_used: Instant,
+}
+
 /// An authorization code waiting to be exchanged.
 #[derive(Clone)]
 struct PendingCode {
@@ -119,6 +153,9 @@ struct PendingCode {
     nonce: Option<String>,
     scope: String,
     issuer: String,
+    auth_time: i64,
+    /// The sign-in session the code was issued in.
+    sid: String,
 }
 
 /// What a refresh token stands for.
@@ -129,6 +166,18 @@ struct RefreshSession {
     issuer: String,
     /// When the user actually signed in: refreshed ID tokens keep it (OIDC Core 12.2).
     auth_time: i64,
+    /// The sign-in session it belongs to; `None` for the password grant, which signs in no browser.
+    sid: Option<String>,
+}
+
+/// Who a token is minted for, and in which sign-in.
+struct Grant<'a> {
+    issuer: &'a str,
+    user: &'a str,
+    scope: &'a str,
+    nonce: Option<&'a str>,
+    auth_time: i64,
+    sid: Option<&'a str>,
 }
 
 /// The dev issuer. Cheap to clone.
@@ -151,6 +200,11 @@ struct Inner {
     codes: Cache<String, PendingCode>,
     refresh: Cache<String, RefreshSession>,
     failures: Cache<String, u32>,
+    /// Sign-in sessions by the digest of their cookie (the digest is also the `sid` claim).
+    sessions: Cache<String, SignInSession>,
+    lifetimes: SessionLifetimes,
+    /// Whether browsers reach the issuer over https (the cookie is `Secure` then).
+    secure: bool,
 }
 
 impl DevIssuer {
@@ -161,6 +215,7 @@ impl DevIssuer {
         public_url: &str,
         users: &[DevUserSpec],
         extra_origins: &[String],
+        lifetimes: SessionLifetimes,
     ) -> anyhow::Result<Self> {
         let key = load_or_create_key(&data_dir.join("dev-issuer-key.pem"))?;
         let public = key.to_public_key();
@@ -195,7 +250,6 @@ impl DevIssuer {
                 kid,
                 modulus,
                 exponent,
-                public_url,
                 issuers,
                 redirect_origins,
                 users: hashed,
@@ -203,6 +257,10 @@ impl DevIssuer {
                 codes: Cache::builder().time_to_live(CODE_TTL).max_capacity(10_000).build(),
                 refresh: Cache::builder().time_to_live(REFRESH_TOKEN_TTL).max_capacity(100_000).build(),
                 failures: Cache::builder().time_to_live(FAILURE_WINDOW).max_capacity(100_000).build(),
+                sessions: Cache::builder().time_to_live(lifetimes.max).max_capacity(100_000).build(),
+                lifetimes,
+                secure: public_url.starts_with("https://"),
+                public_url,
             }),
         })
     }
@@ -267,15 +325,10 @@ impl DevIssuer {
         }
     }
 
-    /// Tokens for `user`. `auth_time` is when they signed in (now, unless this is a refresh).
-    fn mint(
-        &self,
-        issuer: &str,
-        user: &str,
-        scope: &str,
-        nonce: Option<&str>,
-        auth_time: Option<i64>,
-    ) -> Result<Value, OAuthError> {
+    /// Tokens for a grant: an access token, an ID token (with `auth_time`, and `sid` when a sign-in session
+    /// stands behind it) and a refresh token belonging to the same session.
+    fn mint(&self, grant: Grant<'_>) -> Result<Value, OAuthError> {
+        let Grant { issuer, user, scope, nonce, auth_time, sid } = grant;
         let roles = self
             .inner
             .users
@@ -283,7 +336,6 @@ impl DevIssuer {
             .map(|u| u.roles.clone())
             .ok_or_else(|| OAuthError::grant("the user no longer exists"))?;
         let now = chrono::Utc::now().timestamp();
-        let auth_time = auth_time.unwrap_or(now);
         let email = format!("{user}@bookstore.local");
         let access = json!({
             "iss": issuer, "aud": crate::auth::DEFAULT_AUDIENCE, "azp": CLIENT_ID, "sub": user, "iat": now, "nbf": now,
@@ -297,6 +349,9 @@ impl DevIssuer {
         if let Some(nonce) = nonce {
             id["nonce"] = json!(nonce);
         }
+        if let Some(sid) = sid {
+            id["sid"] = json!(sid);
+        }
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(self.inner.kid.clone());
         let sign = |claims: &Value| {
@@ -305,12 +360,84 @@ impl DevIssuer {
         let refresh = random_token();
         self.inner.refresh.insert(
             digest(&refresh),
-            RefreshSession { user: user.to_owned(), scope: scope.to_owned(), issuer: issuer.to_owned(), auth_time },
+            RefreshSession {
+                user: user.to_owned(),
+                scope: scope.to_owned(),
+                issuer: issuer.to_owned(),
+                auth_time,
+                sid: sid.map(str::to_owned),
+            },
         );
         Ok(json!({
             "access_token": sign(&access)?, "id_token": sign(&id)?, "refresh_token": refresh, "token_type": "Bearer",
             "expires_in": ACCESS_TOKEN_SECONDS, "scope": scope,
         }))
+    }
+
+    /// Starts a sign-in session for `user`: the cookie's value, the session's id (the digest it is kept by) and
+    /// the session.
+    fn start_session(&self, user: &str) -> (String, String, SignInSession) {
+        let secret = random_token();
+        let sid = digest(&secret);
+        let now = Instant::now();
+        let session = SignInSession {
+            user: user.to_owned(),
+            auth_time: chrono::Utc::now().timestamp(),
+            started: now,
+            last_used: now,
+        };
+        self.inner.sessions.insert(sid.clone(), session.clone());
+        (secret, sid, session)
+    }
+
+    /// The live session `sid`, used now (its idle time starts again); `None` once idle or absolute lifetime is up,
+    /// or when its user no longer exists.
+    fn use_session(&self, sid: &str) -> Option<SignInSession> {
+        let mut session = self.inner.sessions.get(sid)?;
+        let lifetimes = self.inner.lifetimes;
+        let alive = session.last_used.elapsed() <= lifetimes.idle
+            && session.started.elapsed() <= lifetimes.max
+            && self.inner.users.contains_key(&session.user);
+        if !alive {
+            self.inner.sessions.invalidate(sid);
+            return None;
+        }
+        session.last_used = Instant::now();
+        self.inner.sessions.insert(sid.to_owned(), session.clone());
+        Some(session)
+    }
+
+    /// The id of the session a request's cookie names, if any.
+    fn session_id(headers: &HeaderMap) -> Option<String> {
+        let prefix = format!("{SESSION_COOKIE}=");
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|cookies| cookies.split(';'))
+            .find_map(|cookie| cookie.trim().strip_prefix(prefix.as_str()).map(digest))
+    }
+
+    /// The session id an ID token of this issuer names (signature checked; an expired token still names it).
+    fn sid_of(&self, id_token: &str) -> Option<String> {
+        let (_, key) = self.verifying_key().ok()?;
+        let mut validation = jsonwebtoken::Validation::new(Algorithm::RS256);
+        validation.validate_exp = false;
+        validation.set_audience(&[CLIENT_ID]);
+        validation.set_required_spec_claims(&["sid"]);
+        let claims = jsonwebtoken::decode::<Value>(id_token, &key, &validation).ok()?.claims;
+        claims["sid"].as_str().map(str::to_owned)
+    }
+
+    /// The `Set-Cookie` value that keeps the session `secret` in the browser, or (`None`) forgets it.
+    fn session_cookie(&self, secret: Option<&str>) -> HeaderValue {
+        let secure = if self.inner.secure { "; Secure" } else { "" };
+        let (value, max_age) = match secret {
+            Some(secret) => (secret, self.inner.lifetimes.max.as_secs()),
+            None => ("", 0),
+        };
+        let cookie = format!("{SESSION_COOKIE}={value}; Path=/auth; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
+        HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static("bookstore_session=; Max-Age=0"))
     }
 }
 
@@ -393,7 +520,8 @@ async fn discovery(State(issuer): State<DevIssuer>, headers: HeaderMap) -> Json<
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["none"],
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
-        "claims_supported": ["sub", "preferred_username", "email", "roles"],
+        "claims_supported": ["sub", "preferred_username", "email", "roles", "auth_time", "sid"],
+        "prompt_values_supported": ["none", "login"],
     }))
 }
 
@@ -420,6 +548,10 @@ struct AuthorizeParams {
     state: Option<String>,
     nonce: Option<String>,
     scope: Option<String>,
+    /// `none` (answer from the sign-in session or not at all) or `login` (ask again even with a session).
+    prompt: Option<String>,
+    /// Seconds since signing in beyond which the session does not count.
+    max_age: Option<String>,
 }
 
 impl AuthorizeParams {
@@ -516,11 +648,65 @@ button{{margin-top:1.5rem;width:100%;padding:.7rem;background:#1f4e79;color:#fff
     (status, [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))], Html(body)).into_response()
 }
 
-async fn authorize_page(State(issuer): State<DevIssuer>, Query(params): Query<AuthorizeParams>) -> Response {
-    match params.check(&issuer) {
-        Ok(()) => login_page(StatusCode::OK, &params, None),
-        Err(response) => response,
+async fn authorize_page(
+    State(issuer): State<DevIssuer>,
+    headers: HeaderMap,
+    Query(params): Query<AuthorizeParams>,
+) -> Response {
+    if let Err(response) = params.check(&issuer) {
+        return response;
     }
+    let prompts: Vec<&str> = params.prompt.as_deref().unwrap_or_default().split_whitespace().collect();
+    let fresh_enough = |session: &SignInSession| match params.max_age.as_deref().map(str::parse::<i64>) {
+        Some(Ok(max_age)) => chrono::Utc::now().timestamp() - session.auth_time <= max_age,
+        _ => true,
+    };
+    let session = DevIssuer::session_id(&headers)
+        .and_then(|sid| issuer.use_session(&sid).map(|session| (sid, session)))
+        .filter(|(_, session)| fresh_enough(session));
+    if prompts.contains(&"none") {
+        return match session {
+            _ if prompts.len() > 1 => {
+                params.redirect_with(&[("error", "invalid_request"), ("error_description", "prompt=none stands alone")])
+            }
+            Some((sid, session)) => issue_code(&issuer, &headers, &params, &session, sid),
+            None => params.redirect_with(&[("error", "login_required"), ("error_description", "no sign-in session")]),
+        };
+    }
+    match session {
+        // Signed in already: the code comes at once, as from Keycloak's session.
+        Some((sid, session)) if !prompts.contains(&"login") => issue_code(&issuer, &headers, &params, &session, sid),
+        _ => login_page(StatusCode::OK, &params, None),
+    }
+}
+
+/// Redirects back to the client with a code for the session's user.
+fn issue_code(
+    issuer: &DevIssuer,
+    headers: &HeaderMap,
+    params: &AuthorizeParams,
+    session: &SignInSession,
+    sid: String,
+) -> Response {
+    let code = random_token();
+    issuer.inner.codes.insert(
+        digest(&code),
+        PendingCode {
+            user: session.user.clone(),
+            redirect_uri: params.redirect_uri.clone(),
+            challenge: params.code_challenge.clone(),
+            nonce: params.nonce.clone(),
+            scope: params.scope.clone().unwrap_or_else(|| "openid".to_owned()),
+            issuer: issuer.issuer_for(headers),
+            auth_time: session.auth_time,
+            sid,
+        },
+    );
+    let mut response = params.redirect_with(&[("code", &code)]);
+    // 303: after the form's POST the browser follows with a GET.
+    *response.status_mut() = StatusCode::SEE_OTHER;
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 #[derive(Deserialize)]
@@ -555,21 +741,13 @@ async fn authorize_submit(
         }
         Ok(()) => {}
     }
-    let code = random_token();
-    issuer.inner.codes.insert(
-        digest(&code),
-        PendingCode {
-            user: form.username,
-            redirect_uri: params.redirect_uri.clone(),
-            challenge: params.code_challenge.clone(),
-            nonce: params.nonce.clone(),
-            scope: params.scope.clone().unwrap_or_else(|| "openid".to_owned()),
-            issuer: issuer.issuer_for(&headers),
-        },
-    );
-    // 303: the browser follows with a GET.
-    let mut response = params.redirect_with(&[("code", &code)]);
-    *response.status_mut() = StatusCode::SEE_OTHER;
+    // A new sign-in replaces whatever session the browser had.
+    if let Some(old) = DevIssuer::session_id(&headers) {
+        issuer.inner.sessions.invalidate(&old);
+    }
+    let (secret, sid, session) = issuer.start_session(&form.username);
+    let mut response = issue_code(&issuer, &headers, &params, &session, sid);
+    response.headers_mut().append(header::SET_COOKIE, issuer.session_cookie(Some(&secret)));
     response
 }
 
@@ -618,7 +796,14 @@ async fn token(
             {
                 return Err(OAuthError::grant("code_verifier does not match the code_challenge"));
             }
-            issuer.mint(&pending.issuer, &pending.user, &pending.scope, pending.nonce.as_deref(), None)?
+            issuer.mint(Grant {
+                issuer: &pending.issuer,
+                user: &pending.user,
+                scope: &pending.scope,
+                nonce: pending.nonce.as_deref(),
+                auth_time: pending.auth_time,
+                sid: Some(&pending.sid),
+            })?
         }
         "refresh_token" => {
             let token = form.refresh_token.ok_or_else(|| OAuthError::request("refresh_token is required"))?;
@@ -628,7 +813,20 @@ async fn token(
                 .refresh
                 .remove(&digest(&token))
                 .ok_or_else(|| OAuthError::grant("unknown, revoked or expired refresh token"))?;
-            issuer.mint(&session.issuer, &session.user, &session.scope, None, Some(session.auth_time))?
+            // A refresh token lives as long as its sign-in session, and using it keeps the session alive.
+            if let Some(sid) = &session.sid
+                && issuer.use_session(sid).is_none()
+            {
+                return Err(OAuthError::grant("the sign-in session has ended"));
+            }
+            issuer.mint(Grant {
+                issuer: &session.issuer,
+                user: &session.user,
+                scope: &session.scope,
+                nonce: None,
+                auth_time: session.auth_time,
+                sid: session.sid.as_deref(),
+            })?
         }
         "password" => {
             let (Some(username), Some(password)) = (form.username, form.password) else {
@@ -646,7 +844,14 @@ async fn token(
                 }
             }
             let scope = form.scope.unwrap_or_else(|| "openid".to_owned());
-            issuer.mint(&issuer.issuer_for(&headers), &username, &scope, None, None)?
+            issuer.mint(Grant {
+                issuer: &issuer.issuer_for(&headers),
+                user: &username,
+                scope: &scope,
+                nonce: None,
+                auth_time: chrono::Utc::now().timestamp(),
+                sid: None,
+            })?
         }
         other => {
             return Err(OAuthError {
@@ -674,15 +879,25 @@ async fn revoke(State(issuer): State<DevIssuer>, Form(form): Form<RevokeForm>) -
 #[derive(Debug, Default, Deserialize)]
 struct LogoutParams {
     refresh_token: Option<String>,
+    id_token_hint: Option<String>,
     post_logout_redirect_uri: Option<String>,
     state: Option<String>,
 }
 
-fn logout(issuer: &DevIssuer, params: LogoutParams) -> Response {
-    if let Some(token) = &params.refresh_token {
-        issuer.inner.refresh.invalidate(&digest(token));
+/// Ends the sign-in session the request names (by its cookie, a refresh token or an ID token of it), which ends
+/// every refresh token of it, and tells the browser to forget the cookie.
+fn logout(issuer: &DevIssuer, headers: &HeaderMap, params: LogoutParams) -> Response {
+    let mut sessions: Vec<String> = DevIssuer::session_id(headers).into_iter().collect();
+    if let Some(token) = &params.refresh_token
+        && let Some(refresh) = issuer.inner.refresh.remove(&digest(token))
+    {
+        sessions.extend(refresh.sid);
     }
-    match params.post_logout_redirect_uri {
+    sessions.extend(params.id_token_hint.as_deref().and_then(|hint| issuer.sid_of(hint)));
+    for sid in &sessions {
+        issuer.inner.sessions.invalidate(sid);
+    }
+    let mut response = match params.post_logout_redirect_uri {
         Some(uri) if issuer.redirect_allowed(&uri) => {
             let target = match params.state {
                 Some(state) => format!(
@@ -696,15 +911,25 @@ fn logout(issuer: &DevIssuer, params: LogoutParams) -> Response {
         }
         Some(_) => error_page(StatusCode::BAD_REQUEST, "This sign-out redirect address is not registered."),
         None => StatusCode::NO_CONTENT.into_response(),
-    }
+    };
+    response.headers_mut().append(header::SET_COOKIE, issuer.session_cookie(None));
+    response
 }
 
-async fn logout_get(State(issuer): State<DevIssuer>, Query(params): Query<LogoutParams>) -> Response {
-    logout(&issuer, params)
+async fn logout_get(
+    State(issuer): State<DevIssuer>,
+    headers: HeaderMap,
+    Query(params): Query<LogoutParams>,
+) -> Response {
+    logout(&issuer, &headers, params)
 }
 
-async fn logout_post(State(issuer): State<DevIssuer>, Form(params): Form<LogoutParams>) -> Response {
-    logout(&issuer, params)
+async fn logout_post(
+    State(issuer): State<DevIssuer>,
+    headers: HeaderMap,
+    Form(params): Form<LogoutParams>,
+) -> Response {
+    logout(&issuer, &headers, params)
 }
 
 #[cfg(test)]

@@ -102,8 +102,8 @@ export async function screenshot(page, name) {
 }
 
 /**
- * Client-side navigation. Tokens live in memory only, so a full page load (page.goto) after
- * signing in would sign the user out: signed-in specs move around like a user would, inside the SPA.
+ * Client-side navigation, as a user moves around inside the SPA (a full page load signs in again silently
+ * from the issuer's session, which costs a round trip).
  */
 export async function spaNavigate(page, path) {
   await page.evaluate((p) => {
@@ -169,6 +169,20 @@ export async function assertNoTokensInStorage(page, tokens = new Set(), where = 
     for (const t of tokens) assert.ok(!e.value.includes(t), `${label} holds a token the issuer issued`);
   }
   assert.deepEqual(dump.idb, [], `${where}: IndexedDB databases exist: ${dump.idb.join(', ')}`);
+}
+
+/**
+ * The browser's cookies hold no token either: the only cookie is the issuer's sign-in session, HttpOnly (out of
+ * the page's reach) and scoped to /auth.
+ */
+export async function assertNoTokensInCookies(context, tokens = new Set(), where = '') {
+  for (const cookie of await context.cookies()) {
+    const label = `${where ? `${where}: ` : ''}cookie ${cookie.name}`;
+    assert.ok(!JWT.test(cookie.value), `${label} holds a JWT`);
+    for (const t of tokens) assert.ok(!cookie.value.includes(t), `${label} holds a token the issuer issued`);
+    assert.equal(cookie.httpOnly, true, `${label} is readable by scripts`);
+    assert.equal(cookie.path, '/auth', `${label} is sent beyond the issuer`);
+  }
 }
 
 // ---------------------------------------------------------------- direct API calls (setup, checks)

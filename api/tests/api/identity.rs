@@ -1,9 +1,10 @@
-//! The built-in dev issuer driven end to end by an HTTP client, and the token checks every protected route makes.
+//! The built-in dev issuer driven end to end by an HTTP client (its sign-in sessions included), and the token checks
+//! every protected route makes.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::helpers::{Options, TestApp, assert_problem, spawn};
@@ -367,4 +368,159 @@ async fn keycloak_shaped_tokens_verify_against_a_remote_jwks() {
     let rotated = keycloak_token(&["customer"], "some-new-key");
     assert_eq!(app.client.get(app.url("/ecom/cart")).bearer_auth(&rotated).send().await.unwrap().status(), 401);
     follower.abort();
+}
+
+/// An authorization request for the SPA's client, with `extra` parameters (`prompt`, `max_age`).
+fn authorize_query<'a>(app: &TestApp, pkce: &'a Pkce, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, String)> {
+    let mut query = vec![
+        ("response_type", "code".to_owned()),
+        ("client_id", "ui-client".to_owned()),
+        ("redirect_uri", app.url("/callback")),
+        ("code_challenge", pkce.challenge.clone()),
+        ("code_challenge_method", "S256".to_owned()),
+        ("state", "s1".to_owned()),
+    ];
+    query.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+    query
+}
+
+/// Signs in through the login form; returns the session cookie (`name=value`) and the code.
+async fn sign_in_with_session(app: &TestApp, user: &str, password: &str, pkce: &Pkce) -> (String, String) {
+    let mut form = authorize_query(app, pkce, &[]);
+    form.extend([("username", user.to_owned()), ("password", password.to_owned())]);
+    let answer = no_redirects().post(app.url("/auth/authorize")).form(&form).send().await.unwrap();
+    assert_eq!(answer.status(), 303);
+    let cookie = answer.headers()["set-cookie"].to_str().unwrap().to_owned();
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/auth"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain http: no Secure attribute ({cookie})");
+    (cookie.split(';').next().unwrap().to_owned(), code_of(&answer))
+}
+
+fn code_of(answer: &reqwest::Response) -> String {
+    let location = reqwest::Url::parse(answer.headers()["location"].to_str().unwrap()).unwrap();
+    location.query_pairs().find(|(k, _)| k == "code").map(|(_, v)| v.into_owned()).expect("a code")
+}
+
+fn redirect_error(answer: &reqwest::Response) -> Option<String> {
+    let location = reqwest::Url::parse(answer.headers().get("location")?.to_str().ok()?).ok()?;
+    location.query_pairs().find(|(k, _)| k == "error").map(|(_, v)| v.into_owned())
+}
+
+/// An authorization request from a browser holding `cookie` (if any).
+async fn authorize(app: &TestApp, cookie: Option<&str>, pkce: &Pkce, extra: &[(&str, &str)]) -> reqwest::Response {
+    let mut request = no_redirects().get(app.url("/auth/authorize")).query(&authorize_query(app, pkce, extra));
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    request.send().await.unwrap()
+}
+
+fn claims(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+/// After signing in, the browser's session answers later authorization requests: `prompt=none` gets a code (the
+/// SPA's silent sign-in after a reload or in a new tab), a plain request too (no login page), `prompt=login` shows
+/// the login page again; without the session `prompt=none` is `login_required`.
+#[tokio::test]
+async fn a_sign_in_session_answers_later_authorizations() {
+    let app = app().await;
+    let first = pkce();
+    let (cookie, code) = sign_in_with_session(&app, "user1", "user1pass", &first).await;
+    let tokens: Value = exchange(&app, &code, &first.verifier).await.json().await.unwrap();
+    let signed_in = claims(tokens["id_token"].as_str().unwrap());
+
+    let silent = pkce();
+    let answer = authorize(&app, Some(&cookie), &silent, &[("prompt", "none")]).await;
+    assert_eq!(answer.status(), 303, "a code without the login page");
+    let renewed: Value = exchange(&app, &code_of(&answer), &silent.verifier).await.json().await.unwrap();
+    let again = claims(renewed["id_token"].as_str().unwrap());
+    assert_eq!((again["sub"].clone(), again["auth_time"].clone()), (json!("user1"), signed_in["auth_time"].clone()));
+    assert_eq!(again["sid"], signed_in["sid"], "the same sign-in session");
+    let cart = app.client.get(app.url("/ecom/cart")).bearer_auth(renewed["access_token"].as_str().unwrap());
+    assert_eq!(cart.send().await.unwrap().status(), 200);
+
+    assert_eq!(authorize(&app, Some(&cookie), &pkce(), &[]).await.status(), 303, "no login page while signed in");
+    assert_eq!(authorize(&app, Some(&cookie), &pkce(), &[("prompt", "login")]).await.status(), 200);
+    assert_eq!(authorize(&app, Some(&cookie), &pkce(), &[("prompt", "none"), ("max_age", "0")]).await.status(), 303);
+    let stranger = authorize(&app, None, &pkce(), &[("prompt", "none")]).await;
+    assert_eq!(redirect_error(&stranger).as_deref(), Some("login_required"));
+    let forged = authorize(&app, Some("bookstore_session=made-up"), &pkce(), &[("prompt", "none")]).await;
+    assert_eq!(redirect_error(&forged).as_deref(), Some("login_required"));
+}
+
+/// Signing out ends the session, whichever way the client names it (the cookie, a refresh token, an ID token), and
+/// with it every refresh token of the session (another tab's included).
+#[tokio::test]
+async fn logout_ends_the_session_and_every_refresh_token_of_it() {
+    let app = app().await;
+    for how in ["cookie", "refresh_token", "id_token_hint"] {
+        let first = pkce();
+        let (cookie, code) = sign_in_with_session(&app, "admin1", "admin1pass", &first).await;
+        let tokens: Value = exchange(&app, &code, &first.verifier).await.json().await.unwrap();
+        // A second tab signed in silently from the same session.
+        let tab = pkce();
+        let answer = authorize(&app, Some(&cookie), &tab, &[("prompt", "none")]).await;
+        let other_tab: Value = exchange(&app, &code_of(&answer), &tab.verifier).await.json().await.unwrap();
+
+        let mut logout = app.client.post(app.url("/auth/logout"));
+        let mut form = vec![("client_id", "ui-client".to_owned())];
+        match how {
+            "cookie" => logout = logout.header("cookie", &cookie),
+            "refresh_token" => form.push(("refresh_token", tokens["refresh_token"].as_str().unwrap().to_owned())),
+            _ => form.push(("id_token_hint", tokens["id_token"].as_str().unwrap().to_owned())),
+        }
+        let ended = logout.form(&form).send().await.unwrap();
+        assert!(ended.status().is_success(), "{how}");
+        assert!(ended.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"), "{how}: the cookie is dropped");
+
+        let silent = authorize(&app, Some(&cookie), &pkce(), &[("prompt", "none")]).await;
+        assert_eq!(redirect_error(&silent).as_deref(), Some("login_required"), "{how}");
+        let refresh = [
+            ("grant_type", "refresh_token"),
+            ("client_id", "ui-client"),
+            ("refresh_token", other_tab["refresh_token"].as_str().unwrap()),
+        ];
+        let refused: Value =
+            app.client.post(app.url("/auth/token")).form(&refresh).send().await.unwrap().json().await.unwrap();
+        assert_eq!(refused["error"], "invalid_grant", "{how}: the other tab's refresh token ended with the session");
+    }
+}
+
+/// A session ends after its idle time without use, and at its absolute end however busy; spending a refresh token
+/// of it is a use.
+#[tokio::test]
+async fn a_session_ends_when_idle_and_at_its_absolute_end() {
+    use bookstore_api::issuer::SessionLifetimes;
+    use std::time::Duration;
+
+    let lifetimes = SessionLifetimes { idle: Duration::from_millis(1500), max: Duration::from_secs(4) };
+    let app = spawn(Options { dev_users: Some(USERS), sessions: lifetimes, ..Default::default() }).await;
+    let silent = |cookie: String| {
+        let app = &app;
+        async move { authorize(app, Some(&cookie), &pkce(), &[("prompt", "none")]).await }
+    };
+
+    let (idle_cookie, _) = sign_in_with_session(&app, "user1", "user1pass", &pkce()).await;
+    tokio::time::sleep(Duration::from_millis(1800)).await;
+    assert_eq!(redirect_error(&silent(idle_cookie).await).as_deref(), Some("login_required"), "idle too long");
+
+    let first = pkce();
+    let (busy_cookie, code) = sign_in_with_session(&app, "user1", "user1pass", &first).await;
+    let tokens: Value = exchange(&app, &code, &first.verifier).await.json().await.unwrap();
+    let mut refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    for _ in 0..3 {
+        // Each refresh is a use, 1 s apart: the idle time never runs out.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let form = [("grant_type", "refresh_token"), ("client_id", "ui-client"), ("refresh_token", refresh.as_str())];
+        let renewed: Value =
+            app.client.post(app.url("/auth/token")).form(&form).send().await.unwrap().json().await.unwrap();
+        refresh = renewed["refresh_token"].as_str().expect("renewed while in use").to_owned();
+    }
+    assert_eq!(silent(busy_cookie.clone()).await.status(), 303, "3 s in, used every second: alive");
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(redirect_error(&silent(busy_cookie).await).as_deref(), Some("login_required"), "past its 4 s");
 }

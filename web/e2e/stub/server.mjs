@@ -343,7 +343,7 @@ async function handle(req, res) {
   if (p === '/ecom/checkout' && m === 'POST') {
     const key = req.headers['idempotency-key'];
     if (key && idem.has(`${who.sub}|${key}`)) return send(res, 200, orders.find((o) => o.id === idem.get(`${who.sub}|${key}`)));
-    if (cart.length === 0) return problem(res, 422, 'Empty cart', 'Your cart is empty.');
+    if (cart.length === 0) return problem(res, 409, 'Conflict', 'Your cart is empty.');
     const short = cart.filter((i) => stockView(stock.get(i.bookId) ?? { quantity: 0, reserved: 0 }).available < i.quantity);
     if (short.length) return problem(res, 409, 'Insufficient stock', `Not enough stock for: ${short.map((i) => books.get(i.bookId)?.title).join(', ')}`);
     await new Promise((r) => setTimeout(r, 150)); // a realistic pause, so double clicks overlap
@@ -413,7 +413,7 @@ async function handle(req, res) {
       s.quantity = body.quantity;
     } else if (mm[2] && m === 'POST') {
       if (!Number.isInteger(body.delta)) return problem(res, 422, 'Invalid delta', 'delta must be an integer');
-      if (s.quantity + body.delta < 0) return problem(res, 422, 'Negative stock', 'The adjustment would make the quantity negative.');
+      if (s.quantity + body.delta < 0) return problem(res, 409, 'Conflict', 'The adjustment would make the quantity negative.');
       s.quantity += body.delta;
     } else return problem(res, 405, 'Method Not Allowed');
     s.updated_at = now();

@@ -2,12 +2,15 @@ import { UserManager, type User } from 'oidc-client-ts';
 import { createContext, useCallback, useContext, useEffect, useMemo, useReducer, useRef, type ReactNode } from 'react';
 import { useNavigate } from 'react-router';
 import type { AppConfig } from '../config';
-import { POPUP_ARGS, logout, userManagerSettings } from './oidc';
+import { AUTH_CHANNEL, POPUP_ARGS, SILENT_SIGNIN_ARGS, logout, popupWasBlocked, userManagerSettings, type AuthBroadcast } from './oidc';
 import { authReducer, initialAuthState, toSessionUser, type AuthState } from './state';
 
 export interface AuthContextValue extends AuthState {
   config: AppConfig;
-  /** Opens the issuer's login (pop-up, or redirect when configured). Resolves true once signed in. */
+  /**
+   * Opens the issuer's login: a pop-up (a redirect when configured, or when the browser blocks the pop-up).
+   * Resolves true once signed in.
+   */
   signIn: () => Promise<boolean>;
   signOut: () => Promise<void>;
   /** An API call answered 401 although a token was sent. */
@@ -38,6 +41,9 @@ function describe(e: unknown): string {
 export function AuthProvider({ config, children }: { config: AppConfig; children: ReactNode }) {
   const navigate = useNavigate();
   const um = useMemo(() => new UserManager(userManagerSettings(config, window.location.origin)), [config]);
+  // Tells the app's other tabs (same origin) that this one signed in or out; open while the provider is mounted.
+  const tabsRef = useRef<BroadcastChannel | null>(null);
+  const tellTabs = useCallback((message: AuthBroadcast) => tabsRef.current?.postMessage(message), []);
   const [state, dispatch] = useReducer(authReducer, initialAuthState);
   const tokenRef = useRef<string | null>(null);
 
@@ -54,52 +60,84 @@ export function AuthProvider({ config, children }: { config: AppConfig; children
       dispatch({ type: 'expired' });
       void um.removeUser();
     };
+    // Signed in silently if the issuer's sign-in session lives (prompt=none in a hidden frame); the user then
+    // arrives through the `loaded` event. No session (login_required), or no answer in time: signed out.
+    const silently = async () => {
+      try {
+        await um.signinSilent(SILENT_SIGNIN_ARGS);
+      } catch {
+        dispatch({ type: 'ready' });
+      }
+    };
     um.events.addUserLoaded(loaded);
     um.events.addUserUnloaded(unloaded);
     um.events.addSilentRenewError(renewFailed);
     um.events.addAccessTokenExpired(renewFailed);
-    // Tokens live in memory only, so there is never a stored user to restore after a reload.
-    void um.getUser().then((u) => {
-      if (u && !u.expired) loaded(u);
-      else dispatch({ type: 'ready' });
+    const tabs = typeof BroadcastChannel === 'undefined' ? null : new BroadcastChannel(AUTH_CHANNEL);
+    tabsRef.current = tabs;
+    tabs?.addEventListener('message', (e: MessageEvent) => {
+      const message = e.data as AuthBroadcast;
+      if (message === 'signed-out') {
+        // Another tab signed out, which ended the issuer's session: this tab follows.
+        tokenRef.current = null;
+        void um.removeUser();
+        dispatch({ type: 'signedOut' });
+      } else if (message === 'signed-in' && !tokenRef.current) {
+        void silently();
+      }
     });
+    // Tokens live in memory only: after a reload or in a new tab, the issuer's session is what signs us in again.
+    // On /callback a redirect sign-in is being finished instead (CallbackPage).
+    if (window.location.pathname === '/callback') dispatch({ type: 'ready' });
+    else void silently();
     return () => {
       um.events.removeUserLoaded(loaded);
       um.events.removeUserUnloaded(unloaded);
       um.events.removeSilentRenewError(renewFailed);
       um.events.removeAccessTokenExpired(renewFailed);
+      tabs?.close();
+      if (tabsRef.current === tabs) tabsRef.current = null;
       um.stopSilentRenew();
     };
   }, [um, config.clientId]);
 
   const signIn = useCallback(async () => {
     dispatch({ type: 'signinStarted' });
+    const redirect = async () => {
+      const here = window.location.pathname + window.location.search;
+      await um.signinRedirect({ state: { returnTo: here } });
+      return false; // the page navigates away
+    };
     try {
-      if (config.loginMode === 'redirect') {
-        const here = window.location.pathname + window.location.search;
-        await um.signinRedirect({ state: { returnTo: here } });
-        return false; // the page navigates away
+      if (config.loginMode === 'redirect') return await redirect();
+      try {
+        await um.signinPopup(POPUP_ARGS);
+      } catch (e) {
+        if (!popupWasBlocked(e)) throw e;
+        return await redirect();
       }
-      await um.signinPopup(POPUP_ARGS);
+      tellTabs('signed-in');
       return true; // userLoaded already dispatched
     } catch (e) {
       dispatch({ type: 'signinFailed', error: describe(e) });
       return false;
     }
-  }, [um, config.loginMode]);
+  }, [um, tellTabs, config.loginMode]);
 
   const signOut = useCallback(async () => {
     tokenRef.current = null;
     await logout(um, config);
+    tellTabs('signed-out');
     dispatch({ type: 'signedOut' });
     navigate('/');
-  }, [um, config, navigate]);
+  }, [um, tellTabs, config, navigate]);
 
   const completeRedirect = useCallback(async () => {
     const u = await um.signinRedirectCallback();
+    tellTabs('signed-in');
     const returnTo = (u.state as { returnTo?: string } | undefined)?.returnTo;
     return returnTo && returnTo.startsWith('/') && !returnTo.startsWith('/callback') ? returnTo : '/';
-  }, [um]);
+  }, [um, tellTabs]);
 
   const value = useMemo<AuthContextValue>(
     () => ({

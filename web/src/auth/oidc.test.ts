@@ -2,7 +2,7 @@
 import { User, UserManager } from 'oidc-client-ts';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { defaultConfig } from '../config';
-import { POPUP_ARGS, logout, userManagerSettings } from './oidc';
+import { POPUP_ARGS, SigninStateStore, isRedirectAnswer, logout, popupWasBlocked, userManagerSettings } from './oidc';
 
 const origin = 'http://shop.test';
 const metadata = {
@@ -105,6 +105,35 @@ describe('OIDC settings', () => {
     }) as unknown as typeof fetch);
     expect(told).toBe(false);
     expect(await um.getUser()).toBeNull();
+  });
+});
+
+describe('sign-in state', () => {
+  it('keeps a pop-up or silent sign-in\'s state in memory, and only a redirect sign-in\'s in sessionStorage', async () => {
+    const store = new SigninStateStore(sessionStorage);
+    await store.set('p1', JSON.stringify({ id: 'p1', request_type: 'si:p', data: { code_verifier: 'v' } }));
+    await store.set('s1', JSON.stringify({ id: 's1', request_type: 'si:s' }));
+    expect(sessionStorage.length).toBe(0);
+    await store.set('r1', JSON.stringify({ id: 'r1', request_type: 'si:r' }));
+    expect(sessionStorage.length).toBe(1);
+    expect(isRedirectAnswer('r1', sessionStorage)).toBe(true);
+    expect(isRedirectAnswer('p1', sessionStorage)).toBe(false);
+    expect((await store.getAllKeys()).sort()).toEqual(['p1', 'r1', 's1']);
+    expect(JSON.parse((await store.remove('r1'))!).id).toBe('r1');
+    expect(sessionStorage.length).toBe(0);
+    expect(await store.get('p1')).toContain('code_verifier');
+    // A new page (after a reload) has only what outlives it: nothing, once the redirect came back.
+    expect(await new SigninStateStore(sessionStorage).get('p1')).toBeNull();
+  });
+
+  it('a blocked pop-up is told from one the user closed', () => {
+    expect(popupWasBlocked(new Error('Attempted to navigate on a disposed window'))).toBe(true);
+    expect(popupWasBlocked(new Error('Popup closed by user'))).toBe(false);
+  });
+
+  it('signs in silently on the same callback page, with prompt=none', () => {
+    const s = userManagerSettings(defaultConfig(origin), origin);
+    expect(s.silent_redirect_uri).toBe(`${origin}/callback`);
   });
 });
 
