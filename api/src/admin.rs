@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 use bookstore_entities::repo::catalog::{BookInput, DeleteError, WriteError};
 use bookstore_entities::repo::stock::StockChange;
 use bookstore_entities::types::{Isbn, Money, PageRequest};
-use chrono::Datelike;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -34,25 +33,73 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(adjust_stock))
 }
 
-/// A book as an admin sends it. Every field is checked and every problem reported at once.
+/// A book as an admin sends it. Every field is checked and every problem reported at once. The OpenAPI document
+/// has two shapes of it (`NewBook`, `BookEdit`), with the limits below (`crate::openapi`).
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BookRequest {
+    #[schema(value_type = String)]
     pub title: Option<String>,
+    #[schema(value_type = String)]
     pub author: Option<String>,
-    #[schema(value_type = Option<f64>)]
+    #[schema(value_type = f64, minimum = 0, maximum = 99999999, multiple_of = 0.01)]
     pub price: Option<Decimal>,
     pub description: Option<String>,
     pub cover_url: Option<String>,
+    /// ISBN-10 or ISBN-13 with a valid check digit, hyphens allowed, at most 17 characters. Required on create; an
+    /// edit without it keeps the book's (`null` is refused: it is no ISBN).
+    #[serde(default, deserialize_with = "crate::params::present")]
     pub isbn: Option<String>,
     pub genre: Option<String>,
+    #[serde(default, deserialize_with = "crate::params::optional_whole_number")]
     pub published_year: Option<i32>,
-    /// Units in stock for a new book (0 to 1 000 000); only on create.
+    /// Units in stock for a new book; only on create.
+    #[schema(minimum = 0, maximum = 1000000)]
+    #[serde(default, deserialize_with = "crate::params::optional_whole_number")]
     pub initial_stock: Option<i64>,
 }
 
+/// A text field of a book: its name in the body, the most characters it may be sent with, and whether it must hold
+/// something besides white space. The checks and the OpenAPI document both read these.
+pub struct TextField {
+    pub name: &'static str,
+    pub max: usize,
+    pub required: bool,
+}
+
+pub const TITLE: TextField = TextField { name: "title", max: 300, required: true };
+pub const AUTHOR: TextField = TextField { name: "author", max: 300, required: true };
+pub const DESCRIPTION: TextField = TextField { name: "description", max: 10_000, required: false };
+pub const GENRE: TextField = TextField { name: "genre", max: 100, required: false };
+pub const COVER_URL: TextField = TextField { name: "coverUrl", max: 2_000, required: false };
+/// Required on create, but an edit may leave it out: the checks see the book's own then.
+pub const ISBN: TextField = TextField { name: "isbn", max: 17, required: true };
+pub const TEXT_FIELDS: [TextField; 6] = [TITLE, AUTHOR, DESCRIPTION, GENRE, COVER_URL, ISBN];
+
 const MAX_PRICE: Decimal = Decimal::from_parts(99_999_999, 0, 0, false, 0);
 const MAX_INITIAL_STOCK: i64 = 1_000_000;
+
+/// `http(s)://`, a host name or address of letters, digits, dots and hyphens, an optional port of up to five
+/// digits, then optionally a path, query or fragment without white space or NUL. The OpenAPI document states the
+/// same rule as a pattern (`crate::openapi`).
+fn is_web_url(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix("http://").or_else(|| text.strip_prefix("https://")) else { return false };
+    let host_end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-')).unwrap_or(rest.len());
+    let (host, rest) = rest.split_at(host_end);
+    let rest = match rest.strip_prefix(':') {
+        Some(port) => {
+            let digits = port.find(|c: char| !c.is_ascii_digit()).unwrap_or(port.len());
+            if !(1..=5).contains(&digits) {
+                return false;
+            }
+            &port[digits..]
+        }
+        None => rest,
+    };
+    let tail_ok =
+        rest.is_empty() || (rest.starts_with(['/', '?', '#']) && !rest.chars().any(|c| c.is_whitespace() || c == '\0'));
+    !host.is_empty() && tail_ok
+}
 
 /// Collects every problem with a request instead of stopping at the first.
 #[derive(Default)]
@@ -63,31 +110,34 @@ impl Checks {
         self.0.push(InvalidParam { name: name.to_owned(), reason: reason.into() });
     }
 
-    /// A trimmed text field: required or not, at most `max` characters.
-    fn text(&mut self, name: &str, value: Option<String>, required: bool, max: usize) -> String {
-        let value = value.map(|v| v.trim().to_owned()).unwrap_or_default();
-        if required && value.is_empty() {
-            self.fail(name, "is required");
-        } else if value.chars().count() > max {
-            self.fail(name, format!("must be at most {max} characters"));
+    /// A text field as sent (at most `field.max` characters, something besides white space when required, no NUL
+    /// character, which PostgreSQL text cannot hold), trimmed.
+    fn text(&mut self, field: &TextField, value: Option<String>) -> String {
+        let sent = value.unwrap_or_default();
+        let trimmed = sent.trim();
+        if field.required && trimmed.is_empty() {
+            self.fail(field.name, "is required");
+        } else if sent.chars().count() > field.max {
+            self.fail(field.name, format!("must be at most {} characters", field.max));
+        } else if sent.contains('\0') {
+            self.fail(field.name, "must not contain NUL characters");
         }
-        value
+        trimmed.to_owned()
     }
 }
 
 impl BookRequest {
     fn validate(self, creating: bool) -> Result<(BookInput, i32), ApiError> {
         let mut checks = Checks::default();
-        let title = checks.text("title", self.title, true, 300);
-        let author = checks.text("author", self.author, true, 300);
-        let description = checks.text("description", self.description, false, 10_000);
-        let genre = checks.text("genre", self.genre, false, 100);
-        let cover_url = checks.text("coverUrl", self.cover_url, false, 2_000);
-        let web_url = cover_url.starts_with("https://") || cover_url.starts_with("http://");
-        if !cover_url.is_empty() && !web_url {
-            checks.fail("coverUrl", "must be an http(s) URL");
+        let title = checks.text(&TITLE, self.title);
+        let author = checks.text(&AUTHOR, self.author);
+        let description = checks.text(&DESCRIPTION, self.description);
+        let genre = checks.text(&GENRE, self.genre);
+        let cover_url = checks.text(&COVER_URL, self.cover_url);
+        if !cover_url.is_empty() && !is_web_url(&cover_url) {
+            checks.fail("coverUrl", "must be an http(s) URL (http://host[:port][/…])");
         }
-        let isbn_text = checks.text("isbn", self.isbn, true, 17);
+        let isbn_text = checks.text(&ISBN, self.isbn);
         let isbn = match Isbn::parse(&isbn_text) {
             Ok(isbn) => isbn.as_str().to_owned(),
             Err(err) if !isbn_text.is_empty() => {
@@ -106,16 +156,16 @@ impl BookRequest {
                 Decimal::ZERO
             }
             Some(Ok(money)) if money.amount() > MAX_PRICE => {
-                checks.fail("price", "must be below 100 000 000");
+                checks.fail("price", "must be at most 99 999 999");
                 Decimal::ZERO
             }
             Some(Ok(money)) => money.amount(),
         };
-        let latest_year = chrono::Utc::now().year() + 1;
+        let (first_year, latest_year) = (crate::openapi::FIRST_YEAR, crate::openapi::latest_year());
         if let Some(year) = self.published_year
-            && !(1000..=latest_year).contains(&year)
+            && !(first_year..=latest_year).contains(&year)
         {
-            checks.fail("publishedYear", format!("must be between 1000 and {latest_year}"));
+            checks.fail("publishedYear", format!("must be between {first_year} and {latest_year}"));
         }
         let initial_stock = match (creating, self.initial_stock) {
             (_, None) => 0,
@@ -149,7 +199,7 @@ impl BookRequest {
 
 fn write_error(err: WriteError) -> ApiError {
     match err {
-        WriteError::DuplicateIsbn => ApiError::Validation(vec![InvalidParam {
+        WriteError::DuplicateIsbn => ApiError::Duplicate(vec![InvalidParam {
             name: "isbn".to_owned(),
             reason: "is already used by another book".to_owned(),
         }]),
@@ -158,7 +208,7 @@ fn write_error(err: WriteError) -> ApiError {
 }
 
 /// All books, a page at a time, sorted as the catalog can be (read fresh, not from the catalog's cache).
-#[utoipa::path(get, path = "/ecom/admin/books", tag = "admin", security(("bearer" = [])),
+#[utoipa::path(get, path = "/ecom/admin/books", tag = "admin", operation_id = "admin_list_books", security(("bearer" = [])),
     params(("page" = Option<u32>, Query), ("size" = Option<u32>, Query),
         ("sort" = Option<String>, Query, description = "title, author, price, publishedYear or createdAt, optionally `,desc`")),
     responses(
@@ -179,7 +229,8 @@ pub async fn list_books(
 /// Adds a book and its stock row (`initialStock` units).
 #[utoipa::path(post, path = "/ecom/admin/books", tag = "admin", security(("bearer" = [])), request_body = BookRequest,
     responses(
-        (status = 201, body = Book),
+        (status = 201, body = Book, headers(("Location" = String, description = "The new book"))),
+        (status = 409, body = Problem, description = "The ISBN is another book's", content_type = "application/problem+json"),
         (status = 422, body = Problem, description = "Each invalid field is listed", content_type = "application/problem+json"),
     ))]
 pub async fn create_book(
@@ -203,7 +254,7 @@ pub async fn create_book(
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(Book::try_from(book)?)).into_response())
 }
 
-#[utoipa::path(get, path = "/ecom/admin/books/{id}", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(get, path = "/ecom/admin/books/{id}", tag = "admin", operation_id = "admin_get_book", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = Book), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_book(
     State(state): State<AppState>,
@@ -220,6 +271,7 @@ pub async fn get_book(
     responses(
         (status = 200, body = Book),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, description = "The ISBN is another book's", content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_book(
@@ -338,6 +390,8 @@ fn paging_headers(path: &str, request: PageRequest, total: u64) -> Result<Header
 #[serde(deny_unknown_fields)]
 pub struct SetStock {
     /// Units on hand, at least what checkouts currently hold.
+    #[schema(minimum = 0, maximum = 2147483647)]
+    #[serde(deserialize_with = "crate::params::whole_number")]
     pub quantity: i32,
 }
 
@@ -345,6 +399,8 @@ pub struct SetStock {
 #[serde(deny_unknown_fields)]
 pub struct AdjustStock {
     /// Units to add (negative removes).
+    #[schema(minimum = -2147483648, maximum = 2147483647)]
+    #[serde(deserialize_with = "crate::params::whole_number")]
     pub delta: i32,
 }
 
@@ -364,7 +420,7 @@ fn stock_change(
             "Checkouts in progress hold {reserved} units of this book; the quantity cannot go below that."
         ))),
         StockChange::Negative { quantity } => {
-            Err(ApiError::Unprocessable(format!("That would leave {quantity} units; stock cannot be negative.")))
+            Err(ApiError::Conflict(format!("That would leave {quantity} units; stock cannot be negative.")))
         }
         StockChange::NotFound => Err(ApiError::not_found(format!("There is no stock record for book {book_id}."))),
     }
@@ -392,13 +448,13 @@ pub async fn set_stock(
     stock_change(&admin, "stock.set", book_id, change)
 }
 
-/// Adds (or with a negative delta removes) units; a negative result is 422.
+/// Adds (or with a negative delta removes) units; a result below zero, or below what checkouts hold, is 409.
 #[utoipa::path(post, path = "/inven/admin/stock/{book_id}/adjust", tag = "admin", security(("bearer" = [])),
     params(("book_id" = Uuid, Path)), request_body = AdjustStock,
     responses(
         (status = 200, body = Stock),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, description = "The result would be below zero or below what checkouts hold", content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn adjust_stock(

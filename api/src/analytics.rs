@@ -27,7 +27,7 @@ fn view_error(err: ViewError) -> ApiError {
 
 /// The rows of one `vw_*` materialized view, and when it was last refreshed.
 #[utoipa::path(get, path = "/analytics/views/{name}", tag = "analytics", security(("bearer" = [])),
-    params(("name" = String, Path, description = "e.g. vw_sales_over_time")),
+    params(("name" = String, Path, description = "One of the views docs/API.md lists, or vw_cdc_latency")),
     responses(
         (status = 200, body = Object, description = "{name, refreshedAt, rows}"),
         (status = 404, body = Problem, content_type = "application/problem+json"),

@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use bookstore_entities::entity::ecom::book;
-use bookstore_entities::repo::catalog::{BookSort, CatalogRepo, SearchText};
+use bookstore_entities::repo::catalog::{BookSort, CatalogRepo, SearchText, SearchTextError};
 use bookstore_entities::types::{Money, Page, PageRequest};
 use chrono::{DateTime, Utc};
 use moka::future::Cache;
@@ -199,7 +199,7 @@ async fn render_page(page: Page<book::Model>) -> Result<CachedJson, ApiError> {
 pub(crate) fn sort_param(params: &QueryParams) -> Result<BookSort, ApiError> {
     match params.get("sort") {
         None => Ok(BookSort::default()),
-        Some(raw) => raw.trim().parse().map_err(|e| ApiError::invalid_param("sort", e)),
+        Some(raw) => raw.parse().map_err(|e| ApiError::invalid_param("sort", e)),
     }
 }
 
@@ -233,7 +233,7 @@ pub async fn list_books(
 /// Finds books whose title, author, genre or ISBN contains the query, ignoring case.
 #[utoipa::path(get, path = "/ecom/books/search", tag = "catalog",
     params(
-        ("q" = String, Query, description = "1 to 200 characters"),
+        ("q" = String, Query, description = "1 to 200 characters, not only white space, no control characters"),
         ("page" = Option<u32>, Query, description = "Page number from 0"),
         ("size" = Option<u32>, Query, description = "Page size, 1 to 100 (default 20)"),
     ),
@@ -247,7 +247,12 @@ pub async fn search_books(
     params: QueryParams,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let text = SearchText::new(params.require("q")?).map_err(|e| ApiError::invalid_param("q", e))?;
+    let raw = params.require("q")?;
+    // The limit holds for the text as sent, as the document says; SearchText then trims it.
+    if raw.chars().count() > SearchText::MAX_CHARS {
+        return Err(ApiError::invalid_param("q", SearchTextError::Length));
+    }
+    let text = SearchText::new(raw).map_err(|e| ApiError::invalid_param("q", e))?;
     let request = page_request(&params)?;
     let repo = state.catalog.clone();
     let key = CacheKey::Search(text.clone(), request);

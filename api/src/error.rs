@@ -59,9 +59,9 @@ pub enum ApiError {
     /// Several fields of a request body are invalid: each is listed.
     #[error("invalid fields: {0:?}")]
     Validation(Vec<InvalidParam>),
-    /// The request is well-formed but the shop cannot do it (an empty cart, a negative stock result).
-    #[error("{0}")]
-    Unprocessable(String),
+    /// Fields whose values another record already holds (an ISBN): each is listed.
+    #[error("duplicate fields: {0:?}")]
+    Duplicate(Vec<InvalidParam>),
     #[error("not enough stock")]
     InsufficientStock(Vec<Shortage>),
     #[error("{0}")]
@@ -94,7 +94,7 @@ impl ApiError {
             }
             ApiError::UnsupportedMediaType(detail) => ApiError::UnsupportedMediaType(detail.clone()),
             ApiError::Validation(fields) => ApiError::Validation(fields.clone()),
-            ApiError::Unprocessable(detail) => ApiError::Unprocessable(detail.clone()),
+            ApiError::Duplicate(fields) => ApiError::Duplicate(fields.clone()),
             ApiError::InsufficientStock(books) => ApiError::InsufficientStock(books.clone()),
             ApiError::TooManyRequests(detail) => ApiError::TooManyRequests(detail.clone()),
             ApiError::NotFound(detail) => ApiError::NotFound(detail.clone()),
@@ -129,14 +129,14 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "/problems/validation",
                 "Invalid Request",
-                format!(
-                    "Invalid: {}.",
-                    fields.iter().map(|f| format!("`{}` {}", f.name, f.reason)).collect::<Vec<_>>().join("; ")
-                ),
+                format!("Invalid: {}.", field_list(fields)),
             ),
-            ApiError::Unprocessable(detail) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "/problems/unprocessable", "Unprocessable Request", detail.clone())
-            }
+            ApiError::Duplicate(fields) => (
+                StatusCode::CONFLICT,
+                "/problems/duplicate",
+                "Conflict",
+                format!("Already used: {}.", field_list(fields)),
+            ),
             ApiError::InsufficientStock(books) => (
                 StatusCode::CONFLICT,
                 "/problems/insufficient-stock",
@@ -175,7 +175,7 @@ impl ApiError {
             ApiError::InvalidParam { name, reason } => {
                 vec![InvalidParam { name: name.clone(), reason: reason.clone() }]
             }
-            ApiError::Validation(fields) => fields.clone(),
+            ApiError::Validation(fields) | ApiError::Duplicate(fields) => fields.clone(),
             _ => Vec::new(),
         };
         let mut extensions = serde_json::Map::new();
@@ -195,14 +195,19 @@ impl ApiError {
     }
 }
 
+fn field_list(fields: &[InvalidParam]) -> String {
+    fields.iter().map(|f| format!("`{}` {}", f.name, f.reason)).collect::<Vec<_>>().join("; ")
+}
+
 impl From<CommerceError> for ApiError {
     fn from(err: CommerceError) -> Self {
         match err {
-            CommerceError::EmptyCart => ApiError::Unprocessable("The cart is empty.".to_owned()),
+            // Well-formed requests the cart's state refuses are conflicts: another state would take them.
+            CommerceError::EmptyCart => ApiError::Conflict("The cart is empty.".to_owned()),
             CommerceError::InsufficientStock(books) => ApiError::InsufficientStock(books),
             CommerceError::UnknownBook => ApiError::not_found("There is no such book in the catalog."),
             CommerceError::TooMany => {
-                ApiError::invalid_param("quantity", "would make the line hold more than 99 copies")
+                ApiError::Conflict("That would make the line hold more than 99 copies.".to_owned())
             }
             CommerceError::NoSuchItem => ApiError::not_found("There is no such item in your cart."),
             CommerceError::CartChanged => ApiError::Conflict(

@@ -17,6 +17,7 @@ pub mod error;
 pub mod headers;
 pub mod http_cache;
 pub mod issuer;
+pub mod openapi;
 pub mod ops;
 pub mod params;
 pub mod ratelimit;

@@ -1,12 +1,16 @@
 //! Request parameters parsed by hand so every rejection names the parameter (422), instead of serde's generic
 //! "failed to deserialize query string".
+//!
+//! They accept exactly what the OpenAPI document declares (`crate::openapi`), no more: ids are UUIDs written the
+//! canonical way (36 characters with hyphens), numbers are taken as sent (no trimming), so a client generated from
+//! the document and the server agree on every value.
 
 use std::str::FromStr;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, RawQuery, Request};
 use axum::http::request::Parts;
-use bookstore_entities::types::PageRequest;
+use bookstore_entities::types::{PageRequest, Quantity};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
@@ -25,7 +29,7 @@ impl QueryParams {
     pub fn parse_or<T: FromStr>(&self, name: &str, default: T, expected: &str) -> Result<T, ApiError> {
         match self.get(name) {
             None => Ok(default),
-            Some(raw) => raw.trim().parse().map_err(|_| ApiError::invalid_param(name, format!("must be {expected}"))),
+            Some(raw) => raw.parse().map_err(|_| ApiError::invalid_param(name, format!("must be {expected}"))),
         }
     }
 
@@ -59,20 +63,31 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("path without parameters: {e}")))?;
         let (name, raw) =
             segments.last().ok_or_else(|| ApiError::Internal(anyhow::anyhow!("route has no path parameter")))?;
-        Uuid::parse_str(raw).map(IdPath).map_err(|_| ApiError::invalid_param(name.clone(), "must be a UUID"))
+        canonical_uuid(raw).map(IdPath).ok_or_else(|| ApiError::invalid_param(name.clone(), "must be a UUID"))
     }
 }
 
-/// Parses a comma-separated list of at most `max` UUIDs (an empty list is empty), naming the parameter and the
-/// offending entry on error.
+/// A UUID in its canonical form (`8-4-4-4-12` hex digits), the only one the document's `format: uuid` allows.
+pub fn canonical_uuid(raw: &str) -> Option<Uuid> {
+    if raw.len() == 36 { Uuid::parse_str(raw).ok() } else { None }
+}
+
+/// Deserializes a body field holding a canonical UUID (see [`canonical_uuid`]).
+pub fn uuid_field<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Uuid, D::Error> {
+    let raw = <String as serde::Deserialize>::deserialize(deserializer)?;
+    canonical_uuid(&raw).ok_or_else(|| serde::de::Error::custom("must be a UUID (8-4-4-4-12 hex digits)"))
+}
+
+/// Parses a comma-separated list of at most `max` UUIDs (an empty value is an empty list), naming the parameter and
+/// the offending entry on error. Repeated ids count once.
 pub fn uuid_list(name: &str, raw: &str, max: usize) -> Result<Vec<Uuid>, ApiError> {
-    let entries: Vec<&str> = raw.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    let entries: Vec<&str> = if raw.is_empty() { Vec::new() } else { raw.split(',').collect() };
     if entries.len() > max {
         return Err(ApiError::invalid_param(name, format!("must list at most {max} ids")));
     }
     let mut ids = Vec::with_capacity(entries.len());
     for entry in entries {
-        let id = Uuid::parse_str(entry).map_err(|_| {
+        let id = canonical_uuid(entry).ok_or_else(|| {
             let shown: String = entry.chars().take(40).collect();
             ApiError::invalid_param(name, format!("must hold only UUIDs; `{shown}` is not one"))
         })?;
@@ -127,4 +142,53 @@ pub fn page_request(params: &QueryParams) -> Result<PageRequest, ApiError> {
         };
         ApiError::invalid_param(name, e)
     })
+}
+
+/// A whole number as JSON Schema counts them: `3` or `3.0` (JSON has one number type, and some clients write every
+/// number with a fraction), within `T`'s range.
+fn whole<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    use serde::de::Error;
+    let number = <serde_json::Number as serde::Deserialize>::deserialize(deserializer)?;
+    let whole = match (number.as_i64(), number.as_f64()) {
+        (Some(value), _) => Some(value),
+        // Exactly representable, so the cast below is exact too.
+        (None, Some(value)) if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 => Some(value as i64),
+        _ => None,
+    };
+    let whole = whole.ok_or_else(|| D::Error::custom(format!("must be a whole number, not {number}")))?;
+    T::try_from(whole).map_err(|_| D::Error::custom(format!("{whole} is out of range")))
+}
+
+/// A body field holding a whole number (see [`whole`]).
+pub fn whole_number<'de, D: serde::Deserializer<'de>, T: TryFrom<i64>>(deserializer: D) -> Result<T, D::Error> {
+    whole(deserializer)
+}
+
+/// An optional body field holding a whole number or `null` (use with `#[serde(default)]`).
+pub fn optional_whole_number<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    let value = <Option<serde_json::Number> as serde::Deserialize>::deserialize(deserializer)?;
+    value.map(|number| whole(number).map_err(serde::de::Error::custom)).transpose()
+}
+
+/// A body field holding a cart quantity, 1 to 99, written as any whole number.
+pub fn quantity_field<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Quantity, D::Error> {
+    let value: i64 = whole(deserializer)?;
+    Quantity::new(value).map_err(serde::de::Error::custom)
+}
+
+/// An optional body field that may be left out but not sent as `null` (use with `#[serde(default)]`).
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }

@@ -57,8 +57,9 @@ pub fn parse_limits(raw: &str) -> Result<Limits, String> {
     Ok(Limits(Some(tiers)))
 }
 
-/// Which tier a request counts against, if any (sign-in, operations and the web app are not limited here).
-fn tier(method: &Method, path: &str) -> Option<&'static str> {
+/// Which tier a request counts against, if any (sign-in, operations and the web app are not limited here). The
+/// OpenAPI document asks the same of each operation's path template.
+pub(crate) fn tier(method: &Method, path: &str) -> Option<&'static str> {
     let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
     if *method == Method::POST && path == "/ecom/checkout" {
         Some("checkout")

@@ -46,9 +46,10 @@ pub struct CartItem {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AddToCart {
+    #[serde(deserialize_with = "crate::params::uuid_field")]
     pub book_id: Uuid,
     /// 1 to 99 (default 1).
-    #[serde(default = "one")]
+    #[serde(default = "one", deserialize_with = "crate::params::quantity_field")]
     pub quantity: Quantity,
 }
 
@@ -60,6 +61,7 @@ fn one() -> Quantity {
 #[serde(deny_unknown_fields)]
 pub struct SetQuantity {
     /// 1 to 99.
+    #[serde(deserialize_with = "crate::params::quantity_field")]
     pub quantity: Quantity,
 }
 
@@ -157,6 +159,7 @@ pub async fn get_cart(State(state): State<AppState>, Shopper(user): Shopper) -> 
         (status = 201, body = CartItem, description = "A new line", headers(("Location" = String, description = "The new line"))),
         (status = 200, body = CartItem, description = "More copies on the book's line"),
         (status = 404, body = Problem, description = "No such book", content_type = "application/problem+json"),
+        (status = 409, body = Problem, description = "The line would hold more than 99 copies", content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn add_to_cart(
@@ -220,7 +223,7 @@ const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(value) = headers.get(IDEMPOTENCY_KEY) else { return Ok(None) };
-    let key = value.to_str().map_err(|_| ApiError::invalid_param("Idempotency-Key", "must be visible ASCII"))?.trim();
+    let key = value.to_str().map_err(|_| ApiError::invalid_param("Idempotency-Key", "must be visible ASCII"))?;
     if key.is_empty() || key.len() > 64 || !key.chars().all(|c| c.is_ascii_graphic()) {
         return Err(ApiError::invalid_param("Idempotency-Key", "must be 1 to 64 visible ASCII characters"));
     }
@@ -230,12 +233,13 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 /// Buys everything in the cart: 201 with the new order, or 200 with the order an earlier request with the same
 /// `Idempotency-Key` made.
 #[utoipa::path(post, path = "/ecom/checkout", tag = "orders", security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 64 characters; a retry with the same key returns the same order")),
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 64, pattern = "^[!-~]+$",
+        description = "1 to 64 visible ASCII characters; a retry with the same key returns the same order")),
     responses(
-        (status = 201, body = Order),
+        (status = 201, body = Order, headers(("Location" = String, description = "The new order"))),
         (status = 200, body = Order, description = "Replay of an earlier checkout with the same key"),
-        (status = 409, body = Problem, description = "Not enough stock (the problem lists the books)", content_type = "application/problem+json"),
-        (status = 422, body = Problem, description = "Empty cart", content_type = "application/problem+json"),
+        (status = 409, body = Problem, description = "The cart is empty, holds more than the stock (the problem lists the books) or changed meanwhile", content_type = "application/problem+json"),
+        (status = 422, body = Problem, description = "A malformed Idempotency-Key", content_type = "application/problem+json"),
         (status = 503, body = Problem, description = "Inventory unavailable; nothing was charged", content_type = "application/problem+json"),
     ))]
 pub async fn checkout(

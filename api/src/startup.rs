@@ -31,7 +31,7 @@ use crate::db::Databases;
 use crate::error;
 use crate::issuer::DevIssuer;
 use crate::ratelimit::{self, RateLimiter};
-use crate::{admin, analytics, ops, shop, spa, stock};
+use crate::{admin, analytics, openapi, ops, shop, spa, stock};
 
 /// What handlers share, behind one `Arc`: axum clones the state for every request (and every middleware that
 /// takes it), and one reference count is cheaper than a dozen handles, two of them owning heap data.
@@ -136,44 +136,17 @@ impl Drop for BackgroundTasks {
     }
 }
 
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "Bookstore API", description = "Catalog, stock, carts, checkout, orders, admin console and analytics."),
-    tags(
-        (name = "catalog", description = "Public book catalog"),
-        (name = "stock", description = "Public stock levels"),
-        (name = "cart", description = "The signed-in shopper's cart"),
-        (name = "orders", description = "Checkout and the shopper's orders"),
-        (name = "admin", description = "The admin console"),
-        (name = "analytics", description = "Materialized analytics views (admin)"),
-    ),
-    modifiers(&BearerAuth)
-)]
-struct ApiDoc;
-
-/// Declares the `bearer` security scheme the protected operations name.
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
-        );
-    }
-}
-
-/// The feature routers merged, and the OpenAPI document generated from their handlers.
-pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// The feature routers merged, and the OpenAPI document of their handlers, completed (`crate::openapi`).
+pub fn api() -> (Router<AppState>, serde_json::Value) {
+    let (router, generated) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(utoipa_axum::routes!(csrf::token))
         .merge(catalog::router())
         .merge(stock::router())
         .merge(shop::router())
         .merge(admin::router())
         .merge(analytics::router())
-        .split_for_parts()
+        .split_for_parts();
+    (router, openapi::document(generated))
 }
 
 /// The whole application.
@@ -190,7 +163,6 @@ pub fn build(state: AppState, extra: Router<AppState>) -> Router {
     let [csp, nosniff, referrer, frames, permissions] = crate::headers::security_layers();
     api.merge(ops::router(openapi))
         .merge(issuer)
-        .route("/csrf/token", axum::routing::get(csrf::token))
         .merge(extra)
         .fallback(spa::fallback)
         .method_not_allowed_fallback(error::method_not_allowed)

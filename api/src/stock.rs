@@ -52,6 +52,7 @@ impl From<stock::Model> for Stock {
     params(("book_id" = Uuid, Path, description = "The book's id")),
     responses(
         (status = 200, body = Stock),
+        (status = 304, description = "Not modified (If-None-Match)"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
@@ -70,9 +71,11 @@ pub async fn get_stock(
 
 /// Stock of up to 50 books at once; ids without a stock record are left out, and an empty list answers `[]`.
 #[utoipa::path(get, path = "/inven/stock/bulk", tag = "stock",
-    params(("book_ids" = String, Query, description = "Comma-separated book ids, at most 50 (none: `[]`)")),
+    params(("book_ids" = String, Query, description = "Comma-separated book ids, at most 50 (none: `[]`)",
+        pattern = r"^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(,[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}){0,49}$")),
     responses(
         (status = 200, body = Vec<Stock>),
+        (status = 304, description = "Not modified (If-None-Match)"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn bulk_stock(

@@ -91,7 +91,7 @@ async fn invalid_books_are_422_listing_every_field() {
     assert_eq!(fields, ["author", "coverUrl", "initialStock", "isbn", "price", "title"]);
     let mut duplicate = new_book();
     duplicate["isbn"] = json!("9780132350884"); // Clean Code's, written without hyphens
-    let problem = assert_problem(admin.post("/ecom/admin/books", duplicate).await, 422).await;
+    let problem = assert_problem(admin.post("/ecom/admin/books", duplicate).await, 409).await;
     assert_eq!(problem["invalid-params"][0]["name"], "isbn");
     let mut price = new_book();
     price["price"] = json!(10.999);
@@ -173,7 +173,7 @@ async fn stock_set_and_adjust_respect_reservations() {
     let adjusted: Value =
         admin.post(&format!("/inven/admin/stock/{book}/adjust"), json!({"delta": -3})).await.json().await.unwrap();
     assert_eq!(adjusted["quantity"], 17);
-    assert_problem(admin.post(&format!("/inven/admin/stock/{book}/adjust"), json!({"delta": -18})).await, 422).await;
+    assert_problem(admin.post(&format!("/inven/admin/stock/{book}/adjust"), json!({"delta": -18})).await, 409).await;
     assert_problem(admin.post(&format!("/inven/admin/stock/{book}/adjust"), json!({"delta": -13})).await, 409).await;
     assert_eq!(
         app.inventory_value(&format!("SELECT reserved FROM inventory WHERE book_id = '{book}'")).await,

@@ -14,8 +14,8 @@ fn redis_url() -> String {
     std::env::var("BOOKSTORE_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
 }
 
-fn add(request: reqwest::RequestBuilder) -> impl Future<Output = reqwest::Response> {
-    async move { request.json(&json!({"bookId": seed_id(1), "quantity": 1})).send().await.unwrap() }
+async fn add(request: reqwest::RequestBuilder) -> reqwest::Response {
+    request.json(&json!({"bookId": seed_id(1), "quantity": 1})).send().await.unwrap()
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use bookstore_actors::{Commerce, CommerceConfig};
 use bookstore_api::auth::Authenticator;
 use bookstore_api::csrf::{Csrf, MemoryStore};
 use bookstore_api::db::{DatabaseUrls, Databases};
-use bookstore_api::issuer::DevIssuer;
+use bookstore_api::issuer::{DevIssuer, SessionLifetimes};
 use bookstore_api::startup::{AppConfig, AppState, BackgroundTasks, build, serve};
 use bookstore_migration::{
     ANALYTICS, AnalyticsMigrator, ECOM, EcomMigrator, INVENTORY, InventoryMigrator, SqlMigration,
@@ -348,6 +348,8 @@ pub struct Options {
     pub commerce: CommerceConfig,
     /// Run the built-in dev issuer with these users (`name:password:roles,…`).
     pub dev_users: Option<&'static str>,
+    /// How long the dev issuer's sign-in sessions live.
+    pub sessions: SessionLifetimes,
     /// The CSRF token store; default: in-process with the default expiry.
     pub csrf: Option<Csrf>,
     /// The token verifier; default: the test issuer's key (see [`token`]).
@@ -368,6 +370,7 @@ impl Default for Options {
                 ..Default::default()
             },
             dev_users: None,
+            sessions: SessionLifetimes::default(),
             csrf: None,
             auth: None,
             rate_limiter: None,
@@ -428,7 +431,7 @@ async fn start(databases: TestDatabases, options: Options) -> TestApp {
     let key_dir = tempfile::tempdir().unwrap();
     let issuer = options.dev_users.map(|users| {
         let users = bookstore_api::issuer::parse_users(users).unwrap();
-        let issuer = DevIssuer::start(key_dir.path(), &address, &users, &[]).unwrap();
+        let issuer = DevIssuer::start(key_dir.path(), &address, &users, &[], options.sessions).unwrap();
         let (kid, key) = issuer.verifying_key().unwrap();
         auth.add_key(kid, key, jsonwebtoken::Algorithm::RS256);
         issuer

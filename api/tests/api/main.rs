@@ -11,6 +11,7 @@ mod errors;
 mod headers;
 mod identity;
 mod materialize_kill;
+mod openapi;
 mod ops;
 mod ratelimit;
 mod shop;

@@ -50,8 +50,8 @@ async fn cart_rejects_bad_input_naming_the_field() {
     }
     ann.add_seed(1, 98).await;
     let too_many =
-        assert_problem(ann.post("/ecom/cart", json!({"bookId": seed_id(1), "quantity": 2})).await, 422).await;
-    assert_eq!(too_many["invalid-params"][0]["name"], "quantity");
+        assert_problem(ann.post("/ecom/cart", json!({"bookId": seed_id(1), "quantity": 2})).await, 409).await;
+    assert!(too_many["detail"].as_str().unwrap().contains("99"), "{too_many}");
     let garbage = ann
         .write(Method::POST, "/ecom/cart")
         .await
@@ -250,7 +250,7 @@ async fn a_cart_changed_by_another_replica_is_what_gets_ordered() {
     // A cart emptied elsewhere is empty here too.
     ann.add_seed(5, 1).await;
     exec(&app.ecom, "DELETE FROM cart_items WHERE user_id = 'ann'").await;
-    assert_problem(ann.checkout(None).await, 422).await;
+    assert_problem(ann.checkout(None).await, 409).await;
     assert_eq!(app.ecom_value("SELECT count(*) FROM orders").await, 1);
     assert_eq!(app.inventory_value("SELECT sum(reserved) FROM inventory").await, 0);
 }
@@ -258,7 +258,7 @@ async fn a_cart_changed_by_another_replica_is_what_gets_ordered() {
 #[tokio::test]
 async fn an_empty_cart_cannot_check_out() {
     let app = spawn_app().await;
-    assert_problem(app.shopper("ann").checkout(None).await, 422).await;
+    assert_problem(app.shopper("ann").checkout(None).await, 409).await;
 }
 
 #[tokio::test]

@@ -56,7 +56,7 @@ Feature: Managing the catalog
 
   Scenario: Two books cannot share an ISBN, however it is written
     When the admin adds another book with the ISBN of "Clean Code" written "9780132350884"
-    Then the request is rejected as invalid, naming "isbn"
+    Then they are told the request conflicts with another book's "isbn"
 
   Scenario: Stock is changed with the stock tools, not by editing the book
     Given the shop has a new book "Edit Me" with 4 copies

@@ -60,7 +60,7 @@ Feature: The shopping cart
   Scenario: A line cannot grow past 99 copies
     Given Ann has 98 copies of "Clean Code" in her cart
     When Ann tries to add 2 copies of "Clean Code" to her cart
-    Then the request is rejected as invalid, naming "quantity"
+    Then they are told the request conflicts with the current state
     And Ann's cart holds 98 copies of "Clean Code"
 
   Scenario: Changing a line to no copies is refused

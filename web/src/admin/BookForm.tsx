@@ -106,7 +106,8 @@ export function BookFormPage() {
       const title = saved?.title ?? input.title;
       navigate('/admin/books', { state: { flash: creating ? `“${title}” was created.` : `“${title}” was saved.` } });
     } catch (err) {
-      if (isApiError(err) && err.isValidation) {
+      // 422 lists invalid fields; 409 lists fields another book already holds (an ISBN).
+      if (isApiError(err) && (err.isValidation || (err.isConflict && Object.keys(err.fieldErrors).length > 0))) {
         setErrors(err.fieldErrors);
         const known = FIELDS.some((f) => messagesFor(err.fieldErrors, f.name).length > 0);
         setFormError(known ? 'Please correct the highlighted fields.' : err.userMessage);

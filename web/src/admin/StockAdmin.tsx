@@ -36,7 +36,7 @@ function StockRow({ stock, title, onSaved }: { stock: Stock; title?: string; onS
     } catch (err) {
       let text = isApiError(err) ? err.userMessage : 'Saving failed.';
       if (isApiError(err) && err.isConflict && !err.detail) text = `Cannot go below the ${stock.reserved} units reserved by open checkouts.`;
-      if (isApiError(err) && err.isValidation && kind === 'adjust' && !err.detail) text = 'That would leave a negative quantity.';
+      if (isApiError(err) && err.isConflict && kind === 'adjust' && !err.detail) text = 'That would leave a negative quantity.';
       setMsg({ tone: 'error', text });
     } finally {
       setBusy(false);

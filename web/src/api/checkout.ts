@@ -8,7 +8,7 @@ export type CheckoutSender = (idempotencyKey: string) => Promise<{ order: Order;
  *  - A second call while a request is in flight joins that request (a double click sends one request).
  *  - After an unknown outcome (network error, 5xx, 429) the same key is kept, so retrying can never
  *    create a second order: the server answers 200 with the first order if it had committed.
- *  - After a definite answer (success, or a 4xx like 409 insufficient stock / 422 empty cart) the next
+ *  - After a definite answer (success, or a 4xx like 409 insufficient stock or an empty cart) the next
  *    call starts a new attempt with a new key.
  *  - `reset()` starts a new attempt explicitly (e.g. the cart changed).
  */

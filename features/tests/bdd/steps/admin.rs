@@ -267,7 +267,7 @@ async fn admin_list_includes(world: &mut ShopWorld, first: String, second: Strin
 
 #[then("the admin is told stock cannot go below zero")]
 fn below_zero(world: &mut ShopWorld) -> anyhow::Result<()> {
-    let problem = world.last()?.clone().expect(422)?.problem()?;
+    let problem = world.last()?.clone().expect(409)?.problem()?;
     ensure!(problem.detail.contains("negative"), "{}", problem.detail);
     Ok(())
 }

@@ -101,7 +101,8 @@ fn not_enough(world: &mut ShopWorld, _name: String, title: String, wanted: i64, 
 
 #[then(expr = "{word} is told her/his/their cart is empty")]
 fn told_empty(world: &mut ShopWorld, _name: String) -> anyhow::Result<()> {
-    world.last()?.clone().expect(422)?.problem()?;
+    let problem = world.last()?.clone().expect(409)?.problem()?;
+    ensure!(problem.detail.contains("empty"), "{}", problem.detail);
     Ok(())
 }
 

@@ -47,6 +47,13 @@ fn conflict(world: &mut ShopWorld) -> anyhow::Result<()> {
     Ok(())
 }
 
+#[then(expr = "they are told the request conflicts with another book's {string}")]
+fn conflict_naming(world: &mut ShopWorld, field: String) -> anyhow::Result<()> {
+    let problem = world.last()?.clone().expect(409)?.problem()?;
+    ensure!(problem.invalid_names().contains(&field), "{field} not among {:?}", problem.invalid_names());
+    Ok(())
+}
+
 #[then(expr = "the answer is a problem report with status {int}")]
 fn problem_with_status(world: &mut ShopWorld, status: u16) -> anyhow::Result<()> {
     let problem = world.last()?.clone().expect(status)?.problem()?;
