@@ -1,4 +1,4 @@
-//! The admin console (role `admin`): books, orders and stock. Every write leaves an `audit` log line saying who
+//! The admin console (role `admin`): books and stock (orders: `crate::orders`). Every write leaves an `audit` log line saying who
 //! did what, with the record before and after.
 
 use axum::Json;
@@ -18,7 +18,6 @@ use crate::auth::Admin;
 use crate::catalog::{Book, BookPage};
 use crate::error::{ApiError, InvalidParam, Problem};
 use crate::params::{Body, IdPath, QueryParams, page_request};
-use crate::shop::{Order, OrderPage, order_page};
 use crate::startup::AppState;
 use crate::stock::Stock;
 
@@ -26,8 +25,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_books, create_book))
         .routes(routes!(get_book, update_book, delete_book))
-        .routes(routes!(list_orders))
-        .routes(routes!(get_order))
         .routes(routes!(list_stock))
         .routes(routes!(set_stock))
         .routes(routes!(adjust_stock))
@@ -324,28 +321,6 @@ pub async fn delete_book(
     }
     tracing::info!(target: "audit", who = admin.display(), action = "book.delete", book = %id, before = ?book);
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Every order, newest first, with its lines.
-#[utoipa::path(get, path = "/ecom/admin/orders", tag = "admin", security(("bearer" = [])),
-    params(("page" = Option<u32>, Query), ("size" = Option<u32>, Query)), responses((status = 200, body = OrderPage)))]
-pub async fn list_orders(
-    State(state): State<AppState>,
-    _admin: Admin,
-    params: QueryParams,
-) -> Result<Json<OrderPage>, ApiError> {
-    Ok(Json(order_page(state.orders.page(None, page_request(&params)?).await?)?))
-}
-
-#[utoipa::path(get, path = "/ecom/admin/orders/{id}", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 200, body = Order), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get_order(
-    State(state): State<AppState>,
-    _admin: Admin,
-    IdPath(id): IdPath,
-) -> Result<Json<Order>, ApiError> {
-    let order = state.orders.get(id).await?.ok_or_else(|| ApiError::not_found(format!("There is no order {id}.")))?;
-    Ok(Json(Order::try_from(order)?))
 }
 
 /// Stock rows a page at a time, as a JSON array (upstream's clients read it as one); the paging travels in headers:

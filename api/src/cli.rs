@@ -2,6 +2,7 @@
 //! and a non-zero exit.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -15,6 +16,7 @@ use crate::issuer::{DevIssuer, SessionLifetimes};
 use crate::startup::{AppConfig, AppState, router, serve, shutdown_signal};
 use crate::telemetry;
 use bookstore_actors::CommerceConfig;
+use bookstore_materializer::events::{InProcessFeed, KafkaFeed, KafkaFeedSettings, OrderEventFeed};
 use bookstore_materializer::{Materializer, MaterializerConfig, SourceConfig, TopicMap};
 
 #[derive(Parser, Debug)]
@@ -99,24 +101,8 @@ struct CdcArgs {
     /// librdkafka properties for the materializer's consumer, `key=value` separated by commas (security settings,
     /// timeouts); they apply on top of the materializer's own.
     #[arg(long, env = "BOOKSTORE_KAFKA_PROPERTIES", value_name = "BOOKSTORE_KAFKA_PROPERTIES",
-          value_parser = kafka_properties, default_value = "")]
-    kafka_properties: KafkaProperties,
-}
-
-/// The parsed `BOOKSTORE_KAFKA_PROPERTIES` (a newtype, so clap takes the list as one value).
-#[derive(Debug, Clone, Default)]
-struct KafkaProperties(Vec<(String, String)>);
-
-fn kafka_properties(raw: &str) -> Result<KafkaProperties, String> {
-    raw.split(',')
-        .map(str::trim)
-        .filter(|entry| !entry.is_empty())
-        .map(|entry| match entry.split_once('=') {
-            Some((key, value)) if !key.trim().is_empty() => Ok((key.trim().to_owned(), value.trim().to_owned())),
-            _ => Err(format!("`{entry}` is not key=value")),
-        })
-        .collect::<Result<_, _>>()
-        .map(KafkaProperties)
+          value_parser = crate::config::kafka_properties, default_value = "")]
+    kafka_properties: crate::config::KafkaProperties,
 }
 
 /// Slot names allow lower-case letters, digits and `_`, at most 63 bytes (with the `_inventory` suffix).
@@ -350,10 +336,22 @@ async fn run_serve(args: &ServeArgs, urls: DatabaseUrls, embedded: bool) -> anyh
             (auth, Some(issuer), None)
         }
     };
+    // Order events for the live streams: from the outbox topic in a cluster, else from the in-process CDC reader
+    // (embedded; an external-database setup without Kafka has no reader, so its streams stay quiet).
+    let in_process = InProcessFeed::default();
+    let order_events: Arc<dyn OrderEventFeed> = match &args.kafka_bootstrap_servers {
+        Some(bootstrap) => Arc::new(KafkaFeed::start(KafkaFeedSettings {
+            bootstrap_servers: bootstrap.clone(),
+            topic: args.order_events_topic.clone(),
+            properties: args.kafka_properties.0.clone(),
+        })),
+        None => Arc::new(in_process.clone()),
+    };
     let config = AppConfig {
         ecom_url: urls.ecom.clone(),
         web_dir: crate::spa::locate(args.web_dir.clone()),
         commerce: CommerceConfig::default(),
+        order_events,
         auth,
         issuer,
         csrf: crate::csrf::Csrf::from_settings(args.redis_url.as_deref(), crate::csrf::Csrf::DEFAULT_TTL)
@@ -370,6 +368,7 @@ async fn run_serve(args: &ServeArgs, urls: DatabaseUrls, embedded: bool) -> anyh
     let materializer = if embedded {
         let config = MaterializerConfig {
             batch_linger: args.batching.cdc_batch_linger_ms,
+            order_events: Some(in_process),
             ..MaterializerConfig::new(
                 urls.analytics.clone(),
                 SourceConfig::embedded(urls.ecom.clone(), urls.inventory.clone()),
@@ -383,7 +382,12 @@ async fn run_serve(args: &ServeArgs, urls: DatabaseUrls, embedded: bool) -> anyh
     };
     let commerce = state.commerce.clone();
     tracing::info!(addr = %listener.local_addr()?, embedded, "bookstore is serving");
-    let served = serve(listener, router(state), shutdown_signal()).await;
+    let streams = state.order_events.clone();
+    let shutdown = async move {
+        shutdown_signal().await;
+        streams.close();
+    };
+    let served = serve(listener, router(state), shutdown).await;
     drop(background);
     if let Some(follower) = jwks_follower {
         follower.abort();

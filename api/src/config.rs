@@ -116,6 +116,22 @@ pub struct ServeArgs {
     /// Embedded default: the in-process CDC reader's batching.
     #[command(flatten)]
     pub batching: BatchArgs,
+    /// A cluster's Kafka: the live order streams are fed from the outbox topic there (every replica reads all of
+    /// it); unset → from the in-process CDC reader of the embedded default, or from nothing.
+    #[arg(long, env = "KAFKA_BOOTSTRAP_SERVERS", value_name = "KAFKA_BOOTSTRAP_SERVERS")]
+    pub kafka_bootstrap_servers: Option<String>,
+    /// The topic Debezium's outbox event router writes order events to.
+    #[arg(
+        long,
+        env = "BOOKSTORE_ORDER_EVENTS_TOPIC",
+        value_name = "BOOKSTORE_ORDER_EVENTS_TOPIC",
+        default_value = "outbox.event.order"
+    )]
+    pub order_events_topic: String,
+    /// librdkafka properties for that consumer, `key=value` separated by commas (security settings, timeouts).
+    #[arg(long, env = "BOOKSTORE_KAFKA_PROPERTIES", value_name = "BOOKSTORE_KAFKA_PROPERTIES",
+          value_parser = kafka_properties, default_value = "")]
+    pub kafka_properties: KafkaProperties,
     /// The built web app to serve at `/` (default `web/dist`).
     #[arg(long, env = "BOOKSTORE_WEB_DIR", value_name = "BOOKSTORE_WEB_DIR")]
     pub web_dir: Option<PathBuf>,
@@ -188,4 +204,20 @@ fn postgres_url(raw: &str) -> Result<String, String> {
     } else {
         Err("expected a PostgreSQL URL (postgres://user:password@host:port/database)".to_owned())
     }
+}
+
+/// The parsed `BOOKSTORE_KAFKA_PROPERTIES` (a newtype, so clap takes the list as one value).
+#[derive(Debug, Clone, Default)]
+pub struct KafkaProperties(pub Vec<(String, String)>);
+
+pub fn kafka_properties(raw: &str) -> Result<KafkaProperties, String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| match entry.split_once('=') {
+            Some((key, value)) if !key.trim().is_empty() => Ok((key.trim().to_owned(), value.trim().to_owned())),
+            _ => Err(format!("`{entry}` is not key=value")),
+        })
+        .collect::<Result<_, _>>()
+        .map(KafkaProperties)
 }

@@ -64,6 +64,9 @@ pub enum ApiError {
     Duplicate(Vec<InvalidParam>),
     #[error("not enough stock")]
     InsufficientStock(Vec<Shortage>),
+    /// An order move its status does not allow: where the order is, and where it may go.
+    #[error("the order is {current}")]
+    OrderStatus { current: &'static str, allowed: Vec<&'static str> },
     #[error("{0}")]
     TooManyRequests(String),
     #[error("{0}")]
@@ -97,6 +100,9 @@ impl ApiError {
             ApiError::Duplicate(fields) => ApiError::Duplicate(fields.clone()),
             ApiError::InsufficientStock(books) => ApiError::InsufficientStock(books.clone()),
             ApiError::TooManyRequests(detail) => ApiError::TooManyRequests(detail.clone()),
+            ApiError::OrderStatus { current, allowed } => {
+                ApiError::OrderStatus { current, allowed: allowed.clone() }
+            }
             ApiError::NotFound(detail) => ApiError::NotFound(detail.clone()),
             ApiError::InvalidParam { name, reason } => {
                 ApiError::InvalidParam { name: name.clone(), reason: reason.clone() }
@@ -150,6 +156,15 @@ impl ApiError {
                         .join("; ")
                 ),
             ),
+            ApiError::OrderStatus { current, allowed } => (
+                StatusCode::CONFLICT,
+                "/problems/order-status",
+                "Conflict",
+                match allowed.as_slice() {
+                    [] => format!("The order is {current} and cannot move any more."),
+                    next => format!("The order is {current}; it can only move to {}.", next.join(" or ")),
+                },
+            ),
             ApiError::TooManyRequests(detail) => {
                 (StatusCode::TOO_MANY_REQUESTS, "/problems/too-many-requests", "Too Many Requests", detail.clone())
             }
@@ -181,6 +196,10 @@ impl ApiError {
         let mut extensions = serde_json::Map::new();
         if let ApiError::CsrfRefused { token, .. } = self {
             extensions.insert("token".to_owned(), serde_json::Value::String(token.clone()));
+        }
+        if let ApiError::OrderStatus { current, allowed } = self {
+            extensions.insert("currentStatus".to_owned(), (*current).into());
+            extensions.insert("allowedStatuses".to_owned(), allowed.clone().into());
         }
         if let ApiError::InsufficientStock(books) = self {
             let books = books

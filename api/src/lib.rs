@@ -19,6 +19,7 @@ pub mod http_cache;
 pub mod issuer;
 pub mod openapi;
 pub mod ops;
+pub mod orders;
 pub mod params;
 pub mod ratelimit;
 pub mod redis;

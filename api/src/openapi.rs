@@ -10,7 +10,7 @@
 
 use axum::http::Method;
 use bookstore_entities::repo::catalog::{BookSort, SearchText, SortKey};
-use bookstore_entities::types::PageRequest;
+use bookstore_entities::types::{OrderStatus, PageRequest};
 use chrono::Datelike;
 use serde_json::{Value, json};
 use utoipa::OpenApi;
@@ -143,6 +143,9 @@ fn constrain(parameter: &mut Value) {
         Some("size") => json!({"type": "integer", "minimum": 1, "maximum": PageRequest::MAX_SIZE, "default": 20}),
         Some("sort") => json!({"type": "string", "enum": sort_values(), "default": "title"}),
         Some("name") if parameter["in"] == "path" => json!({"type": "string", "enum": view_names()}),
+        Some("status") if parameter["in"] == "query" => {
+            json!({"type": "string", "enum": OrderStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>()})
+        }
         Some("q") => {
             json!({"type": "string", "minLength": 1, "maxLength": SearchText::MAX_CHARS, "pattern": search_text()})
         }
@@ -221,7 +224,19 @@ fn link_created_resources(doc: &mut Value) {
     type Links<'a> = (&'a str, &'a str, &'a [&'a str], &'a [(&'a str, &'a str)]);
     let body_id = "$response.body#/id";
     let links: [Links<'_>; 3] = [
-        ("/ecom/checkout", "post", &["200", "201"], &[("my_order", "id"), ("get_order", "id")]),
+        (
+            "/ecom/checkout",
+            "post",
+            &["200", "201"],
+            &[
+                ("my_order", "id"),
+                ("get_order", "id"),
+                ("cancel_my_order", "id"),
+                ("ship_order", "id"),
+                ("deliver_order", "id"),
+                ("cancel_order", "id"),
+            ],
+        ),
         ("/ecom/cart", "post", &["200", "201"], &[("set_cart_item", "itemId"), ("remove_cart_item", "itemId")]),
         (
             "/ecom/admin/books",

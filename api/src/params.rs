@@ -131,6 +131,29 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     }
 }
 
+/// A JSON body a client may leave out: no body at all stands for `T::default()`; a body is read as [`Body`] reads
+/// it.
+pub struct OptionalBody<T>(pub T);
+
+/// More than any optional body of this API holds.
+const OPTIONAL_BODY_LIMIT: usize = 64 * 1024;
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let (parts, body) = request.into_parts();
+        let bytes = axum::body::to_bytes(body, OPTIONAL_BODY_LIMIT).await.map_err(|_| {
+            ApiError::BadRequest(format!("The body could not be read (at most {OPTIONAL_BODY_LIMIT} bytes)."))
+        })?;
+        if bytes.is_empty() {
+            return Ok(Self(T::default()));
+        }
+        let request = Request::from_parts(parts, axum::body::Body::from(bytes));
+        Body::<T>::from_request(request, state).await.map(|Body(value)| Self(value))
+    }
+}
+
 /// `page` (from 0) and `size` (1 to 100, default 20) of a listing.
 pub fn page_request(params: &QueryParams) -> Result<PageRequest, ApiError> {
     let page = params.parse_or("page", 0u32, "a whole number from 0")?;

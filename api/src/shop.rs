@@ -1,4 +1,4 @@
-//! The shopper's endpoints: the cart, checkout and order history. Handlers parse and answer; the shopper's
+//! The shopper's endpoints: the cart and checkout (orders after checkout: `crate::orders`). Handlers parse and answer; the shopper's
 //! CartSession actor (through [`bookstore_actors::Commerce`]) owns the cart and runs the checkout.
 
 use axum::Json;
@@ -7,8 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bookstore_actors::CheckoutOutcome;
 use bookstore_entities::repo::cart::CartLine;
-use bookstore_entities::repo::order::OrderRecord;
-use bookstore_entities::types::{Money, Quantity};
+use bookstore_entities::types::Quantity;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -18,7 +17,8 @@ use uuid::Uuid;
 use crate::auth::Shopper;
 use crate::catalog::Book;
 use crate::error::{ApiError, Problem};
-use crate::params::{Body, IdPath, QueryParams, page_request};
+use crate::orders::Order;
+use crate::params::{Body, IdPath};
 use crate::startup::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -26,8 +26,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_cart, add_to_cart))
         .routes(routes!(set_cart_item, remove_cart_item))
         .routes(routes!(checkout))
-        .routes(routes!(my_orders))
-        .routes(routes!(my_order))
 }
 
 /// A cart line with the book it holds.
@@ -63,65 +61,6 @@ pub struct SetQuantity {
     /// 1 to 99.
     #[serde(deserialize_with = "crate::params::quantity_field")]
     pub quantity: Quantity,
-}
-
-/// An order line at the price paid.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct OrderItem {
-    pub book_id: Uuid,
-    pub title: String,
-    pub quantity: i32,
-    pub price_at_purchase: Money,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Order {
-    pub id: Uuid,
-    pub user_id: String,
-    pub total: Money,
-    pub status: String,
-    pub created_at: DateTime<Utc>,
-    pub items: Vec<OrderItem>,
-}
-
-impl TryFrom<OrderRecord> for Order {
-    type Error = ApiError;
-
-    fn try_from(order: OrderRecord) -> Result<Self, ApiError> {
-        let money =
-            |amount| Money::new(amount).map_err(|e| ApiError::Internal(anyhow::anyhow!("order {}: {e}", order.id)));
-        Ok(Self {
-            id: order.id,
-            total: money(order.total)?,
-            status: order.status.clone(),
-            created_at: order.created_at.with_timezone(&Utc),
-            items: order
-                .items
-                .iter()
-                .map(|i| {
-                    Ok(OrderItem {
-                        book_id: i.book_id,
-                        title: i.title.clone(),
-                        quantity: i.quantity,
-                        price_at_purchase: money(i.price_at_purchase)?,
-                    })
-                })
-                .collect::<Result<_, ApiError>>()?,
-            user_id: order.user_id,
-        })
-    }
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct OrderPage {
-    pub content: Vec<Order>,
-    pub total_elements: u64,
-    pub total_pages: u64,
-    pub number: u32,
-    pub size: u32,
 }
 
 async fn cart_items(state: &AppState, user: &str, lines: Vec<CartLine>) -> Result<Vec<CartItem>, ApiError> {
@@ -256,42 +195,4 @@ pub async fn checkout(
     let location =
         HeaderValue::from_str(&format!("/ecom/orders/{}", order.id)).map_err(|e| ApiError::Internal(e.into()))?;
     Ok((status, [(header::LOCATION, location)], Json(order)).into_response())
-}
-
-/// The shopper's orders, newest first.
-#[utoipa::path(get, path = "/ecom/orders", tag = "orders", security(("bearer" = [])),
-    params(("page" = Option<u32>, Query), ("size" = Option<u32>, Query)),
-    responses((status = 200, body = OrderPage), (status = 401, body = Problem, content_type = "application/problem+json")))]
-pub async fn my_orders(
-    State(state): State<AppState>,
-    Shopper(user): Shopper,
-    params: QueryParams,
-) -> Result<Json<OrderPage>, ApiError> {
-    let page = state.orders.page(Some(&user.id), page_request(&params)?).await?;
-    Ok(Json(order_page(page)?))
-}
-
-pub fn order_page(page: bookstore_entities::types::Page<OrderRecord>) -> Result<OrderPage, ApiError> {
-    Ok(OrderPage {
-        total_elements: page.total,
-        total_pages: page.total_pages(),
-        number: page.request.page(),
-        size: page.request.size(),
-        content: page.items.into_iter().map(Order::try_from).collect::<Result<_, _>>()?,
-    })
-}
-
-/// One of the shopper's orders; another shopper's order is 404.
-#[utoipa::path(get, path = "/ecom/orders/{id}", tag = "orders", security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = Order), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn my_order(
-    State(state): State<AppState>,
-    Shopper(user): Shopper,
-    IdPath(id): IdPath,
-) -> Result<Json<Order>, ApiError> {
-    match state.orders.get(id).await? {
-        Some(order) if order.user_id == user.id => Ok(Json(Order::try_from(order)?)),
-        _ => Err(ApiError::not_found(format!("You have no order {id}."))),
-    }
 }

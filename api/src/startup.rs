@@ -15,6 +15,7 @@ use bookstore_entities::repo::catalog::CatalogRepo;
 use bookstore_entities::repo::order::OrderRepo;
 use bookstore_entities::repo::stock::StockRepo;
 use bookstore_materializer::StatusHandle;
+use bookstore_materializer::events::OrderEventFeed;
 use sea_orm::sqlx::postgres::PgListener;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -30,8 +31,9 @@ use crate::csrf::{self, Csrf};
 use crate::db::Databases;
 use crate::error;
 use crate::issuer::DevIssuer;
+use crate::orders::OrderEvents;
 use crate::ratelimit::{self, RateLimiter};
-use crate::{admin, analytics, openapi, ops, shop, spa, stock};
+use crate::{admin, analytics, openapi, ops, orders, shop, spa, stock};
 
 /// What handlers share, behind one `Arc`: axum clones the state for every request (and every middleware that
 /// takes it), and one reference count is cheaper than a dozen handles, two of them owning heap data.
@@ -54,6 +56,8 @@ pub struct Shared {
     pub orders: OrderRepo,
     pub cache: CatalogCache,
     pub commerce: Commerce,
+    /// Order moves as they happen, for the live streams.
+    pub order_events: OrderEvents,
     pub auth: Authenticator,
     /// The built-in OIDC issuer, when no external one is configured.
     pub issuer: Option<DevIssuer>,
@@ -82,6 +86,8 @@ pub struct AppConfig {
     pub ecom_url: String,
     pub web_dir: Option<PathBuf>,
     pub commerce: CommerceConfig,
+    /// Where order events come from: the in-process CDC reader (embedded) or the outbox topic (cluster).
+    pub order_events: Arc<dyn OrderEventFeed>,
     pub auth: Authenticator,
     pub issuer: Option<DevIssuer>,
     pub csrf: Csrf,
@@ -102,6 +108,7 @@ impl AppState {
             orders: OrderRepo::new(databases.ecom.clone()),
             cache: CatalogCache::default(),
             commerce,
+            order_events: OrderEvents::new(config.order_events),
             auth: config.auth,
             issuer: config.issuer,
             csrf: config.csrf,
@@ -143,6 +150,7 @@ pub fn api() -> (Router<AppState>, serde_json::Value) {
         .merge(catalog::router())
         .merge(stock::router())
         .merge(shop::router())
+        .merge(orders::router())
         .merge(admin::router())
         .merge(analytics::router())
         .split_for_parts();

@@ -356,6 +356,9 @@ pub struct Options {
     pub auth: Option<Authenticator>,
     /// Rate limiting; default off (tests send many requests from one address).
     pub rate_limiter: Option<std::sync::Arc<dyn bookstore_api::ratelimit::RateLimiter>>,
+    /// Where the live order streams are fed from; default a feed nothing publishes to (tests of the streams run
+    /// the in-process CDC reader into one: `orders::events_*`).
+    pub order_events: std::sync::Arc<dyn bookstore_materializer::events::OrderEventFeed>,
 }
 
 impl Default for Options {
@@ -370,6 +373,7 @@ impl Default for Options {
                 ..Default::default()
             },
             dev_users: None,
+            order_events: std::sync::Arc::new(bookstore_materializer::events::InProcessFeed::default()),
             sessions: SessionLifetimes::default(),
             csrf: None,
             auth: None,
@@ -457,6 +461,7 @@ async fn start(databases: TestDatabases, options: Options) -> TestApp {
         ecom_url: databases.urls.ecom.clone(),
         web_dir: options.web_dir,
         commerce: options.commerce,
+        order_events: options.order_events.clone(),
         auth,
         issuer,
         rate_limiter: options.rate_limiter,

@@ -13,6 +13,7 @@ mod identity;
 mod materialize_kill;
 mod openapi;
 mod ops;
+mod orders;
 mod ratelimit;
 mod shop;
 mod spa;
