@@ -178,6 +178,61 @@ pub struct Order {
     #[serde(default)]
     pub created_at: Option<String>,
     pub items: Vec<OrderItem>,
+    #[serde(default)]
+    pub carrier: Option<String>,
+    #[serde(default)]
+    pub tracking_number: Option<String>,
+    #[serde(default)]
+    pub next_statuses: Vec<String>,
+    /// On one order (not in listings): its life, oldest first.
+    #[serde(default)]
+    pub timeline: Option<Vec<TimelineEntry>>,
+}
+
+/// One step of an order's life.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct TimelineEntry {
+    pub status: String,
+    pub at: String,
+    pub by: String,
+    pub note: Option<String>,
+}
+
+/// An open Server-Sent Events stream (the live order events), read one event at a time.
+#[derive(Debug)]
+pub struct EventStream {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+/// One Server-Sent Event: its name and its data as JSON.
+#[derive(Clone, Debug)]
+pub struct ServerEvent {
+    pub name: String,
+    pub data: Value,
+}
+
+impl EventStream {
+    /// The next event (comments and keep-alives skipped), or an error after `within`.
+    pub async fn next(&mut self, within: Duration) -> anyhow::Result<ServerEvent> {
+        let read = async {
+            loop {
+                if let Some(end) = self.buffer.find("\n\n") {
+                    let block: String = self.buffer.drain(..end + 2).collect();
+                    let field = |name: &str| {
+                        block.lines().find_map(|line| line.strip_prefix(name).map(|v| v.trim_start().to_owned()))
+                    };
+                    if let (Some(name), Some(data)) = (field("event:"), field("data:")) {
+                        return Ok(ServerEvent { name, data: serde_json::from_str(&data).unwrap_or(Value::Null) });
+                    }
+                    continue;
+                }
+                let Some(chunk) = self.response.chunk().await? else { bail!("the event stream ended") };
+                self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+            }
+        };
+        tokio::time::timeout(within, read).await.with_context(|| format!("no event within {within:?}"))?
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -282,6 +337,19 @@ impl Api {
         }
         let response = request.send().await.with_context(|| format!("{method} {path}"))?;
         Self::reply(response).await
+    }
+
+    /// Opens a Server-Sent Events stream; an answer other than 200 is returned as the error's reply.
+    pub async fn stream(&self, path: &str, credentials: &Credentials) -> anyhow::Result<Result<EventStream, Reply>> {
+        let mut request = self.http.get(format!("{}{path}", self.base_url)).timeout(Duration::from_secs(3600));
+        if let Some(authorization) = &credentials.authorization {
+            request = request.header("authorization", authorization);
+        }
+        let response = request.send().await.with_context(|| format!("GET {path}"))?;
+        if response.status() != 200 {
+            return Ok(Err(Self::reply(response).await?));
+        }
+        Ok(Ok(EventStream { response, buffer: String::new() }))
     }
 
     async fn reply(response: reqwest::Response) -> anyhow::Result<Reply> {
@@ -504,6 +572,21 @@ impl Session {
         self.get(&format!("/ecom/orders/{}", encode(id))).await
     }
 
+    /// The shopper's orders in one status (any text: refusals are checked too).
+    pub async fn orders_in(&self, status: &str) -> anyhow::Result<Reply> {
+        self.get(&format!("/ecom/orders?status={}", encode(status))).await
+    }
+
+    pub async fn cancel_order(&self, id: &str, reason: Option<&str>) -> anyhow::Result<Reply> {
+        let body = reason.map(|reason| serde_json::json!({ "reason": reason }));
+        self.write(Method::POST, &format!("/ecom/orders/{}/cancel", encode(id)), body.as_ref()).await
+    }
+
+    /// The live events of one of the shopper's orders.
+    pub async fn watch_order(&self, id: &str) -> anyhow::Result<Result<EventStream, Reply>> {
+        self.api.stream(&format!("/ecom/orders/{}/events", encode(id)), &Credentials::bearer(&self.access_token)).await
+    }
+
     // The admin.
 
     pub async fn admin_books(&self, page: u32, size: u32) -> anyhow::Result<Reply> {
@@ -532,6 +615,25 @@ impl Session {
 
     pub async fn admin_order(&self, id: &str) -> anyhow::Result<Reply> {
         self.get(&format!("/ecom/admin/orders/{}", encode(id))).await
+    }
+
+    pub async fn admin_ship(&self, id: &str, carrier: Option<&str>, tracking: Option<&str>) -> anyhow::Result<Reply> {
+        let body = serde_json::json!({ "carrier": carrier, "trackingNumber": tracking });
+        self.write(Method::POST, &format!("/ecom/admin/orders/{}/ship", encode(id)), Some(&body)).await
+    }
+
+    pub async fn admin_deliver(&self, id: &str) -> anyhow::Result<Reply> {
+        self.write(Method::POST, &format!("/ecom/admin/orders/{}/deliver", encode(id)), None).await
+    }
+
+    pub async fn admin_cancel(&self, id: &str, reason: Option<&str>) -> anyhow::Result<Reply> {
+        let body = reason.map(|reason| serde_json::json!({ "reason": reason }));
+        self.write(Method::POST, &format!("/ecom/admin/orders/{}/cancel", encode(id)), body.as_ref()).await
+    }
+
+    /// Every order's live events.
+    pub async fn watch_all_orders(&self) -> anyhow::Result<Result<EventStream, Reply>> {
+        self.api.stream("/ecom/admin/events", &Credentials::bearer(&self.access_token)).await
     }
 
     pub async fn admin_stock(&self, page: u32, size: u32) -> anyhow::Result<Reply> {

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use anyhow::{Context as _, anyhow, bail};
-use bookstore_features::client::{Api, Book, Order, Reply, Session};
+use bookstore_features::client::{Api, Book, EventStream, Order, Reply, Session};
 use bookstore_features::seed;
 use bookstore_features::server::{PASSWORD, UserPool};
 use serde_json::{Value, json};
@@ -60,6 +60,8 @@ pub struct ShopWorld {
     pub orders: HashMap<String, Vec<Order>>,
     /// Anything else a step wants a later step to see.
     pub notes: HashMap<String, Value>,
+    /// Open live event streams, by who watches ("Ann", "the admin").
+    pub streams: HashMap<String, EventStream>,
     /// The people and visitors of this scenario on the rate-limit scenarios' own servers, by name and server.
     pub elsewhere: HashMap<String, crate::steps::limits::Actor>,
     /// Held for the whole scenario: shared by ordinary scenarios, exclusive for `@serial` ones.
@@ -89,6 +91,7 @@ impl ShopWorld {
             replies: Vec::new(),
             orders: HashMap::new(),
             notes: HashMap::new(),
+            streams: HashMap::new(),
             elsewhere: HashMap::new(),
             turn: None,
         }

@@ -7,6 +7,7 @@ pub mod cart;
 pub mod catalog;
 pub mod checkout;
 pub mod common;
+pub mod lifecycle;
 pub mod limits;
 pub mod ops;
 pub mod orders;
