@@ -100,9 +100,7 @@ impl ApiError {
             ApiError::Duplicate(fields) => ApiError::Duplicate(fields.clone()),
             ApiError::InsufficientStock(books) => ApiError::InsufficientStock(books.clone()),
             ApiError::TooManyRequests(detail) => ApiError::TooManyRequests(detail.clone()),
-            ApiError::OrderStatus { current, allowed } => {
-                ApiError::OrderStatus { current, allowed: allowed.clone() }
-            }
+            ApiError::OrderStatus { current, allowed } => ApiError::OrderStatus { current, allowed: allowed.clone() },
             ApiError::NotFound(detail) => ApiError::NotFound(detail.clone()),
             ApiError::InvalidParam { name, reason } => {
                 ApiError::InvalidParam { name: name.clone(), reason: reason.clone() }
