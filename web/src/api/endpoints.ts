@@ -8,6 +8,7 @@ import type {
   BookSort,
   CartItem,
   Order,
+  OrderStatus,
   Page,
   Stock,
   Uuid,
@@ -19,6 +20,21 @@ const enc = encodeURIComponent;
 export interface PageQuery {
   page?: number;
   size?: number;
+}
+
+export interface OrderQuery extends PageQuery {
+  /** One status, or all when absent. */
+  status?: OrderStatus;
+}
+
+/** `{field: text}` without the empty ones: the move bodies are optional, field by field. */
+export function moveBody(fields: Record<string, string | null | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(fields)) {
+    const t = v?.trim();
+    if (t) out[k] = t;
+  }
+  return out;
 }
 
 /** Typed calls for every endpoint of docs/API.md that the browser uses. */
@@ -62,9 +78,11 @@ export function createApi(client: ApiClient) {
       const order = (await res.json()) as Order;
       return { order, replayed: res.status === 200 };
     },
-    listMyOrders: async (p: PageQuery = {}, signal?: AbortSignal) =>
-      toPage<Order>(await client.request('GET', '/ecom/orders', { query: { ...p }, signal })),
+    listMyOrders: async (q: OrderQuery = {}, signal?: AbortSignal) =>
+      toPage<Order>(await client.request('GET', '/ecom/orders', { query: { ...q }, signal })),
     getMyOrder: (id: Uuid, signal?: AbortSignal) => client.request<Order>('GET', `/ecom/orders/${enc(id)}`, { signal }),
+    /** CONFIRMED → CANCELLED (books back to stock); already cancelled → the order as it is; else 409. */
+    cancelMyOrder: (id: Uuid, reason?: string) => client.request<Order>('POST', `/ecom/orders/${enc(id)}/cancel`, { body: moveBody({ reason }) }),
 
     // ---- admin
     adminListBooks: async (p: PageQuery & { sort?: BookSort } = {}, signal?: AbortSignal) =>
@@ -73,9 +91,13 @@ export function createApi(client: ApiClient) {
     adminCreateBook: (input: BookInput) => client.request<Book>('POST', '/ecom/admin/books', { body: input }),
     adminUpdateBook: (id: Uuid, input: BookInput) => client.request<Book>('PUT', `/ecom/admin/books/${enc(id)}`, { body: input }),
     adminDeleteBook: (id: Uuid) => client.request<void>('DELETE', `/ecom/admin/books/${enc(id)}`),
-    adminListOrders: async (p: PageQuery = {}, signal?: AbortSignal) =>
-      toPage<Order>(await client.request('GET', '/ecom/admin/orders', { query: { ...p }, signal })),
+    adminListOrders: async (q: OrderQuery = {}, signal?: AbortSignal) =>
+      toPage<Order>(await client.request('GET', '/ecom/admin/orders', { query: { ...q }, signal })),
     adminGetOrder: (id: Uuid, signal?: AbortSignal) => client.request<Order>('GET', `/ecom/admin/orders/${enc(id)}`, { signal }),
+    adminShipOrder: (id: Uuid, shipment: { carrier?: string; trackingNumber?: string } = {}) =>
+      client.request<Order>('POST', `/ecom/admin/orders/${enc(id)}/ship`, { body: moveBody(shipment) }),
+    adminDeliverOrder: (id: Uuid) => client.request<Order>('POST', `/ecom/admin/orders/${enc(id)}/deliver`, { body: {} }),
+    adminCancelOrder: (id: Uuid, reason?: string) => client.request<Order>('POST', `/ecom/admin/orders/${enc(id)}/cancel`, { body: moveBody({ reason }) }),
     adminListStock: async (p: PageQuery = {}, signal?: AbortSignal): Promise<Page<Stock>> => {
       const res = await client.raw('GET', '/inven/admin/stock', { query: { ...p }, signal });
       return pageFromHeaders<Stock>(await res.json(), res.headers, p);

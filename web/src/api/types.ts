@@ -52,7 +52,19 @@ export interface OrderItem {
   price?: number;
 }
 
-export type OrderStatus = 'CONFIRMED' | 'PENDING' | 'CANCELLED' | string;
+/** The statuses of docs/API.md "Orders" (PENDING exists but is unused); any other string is shown as is. */
+export const ORDER_STATUSES = ['CONFIRMED', 'SHIPPED', 'DELIVERED', 'CANCELLED'] as const;
+export type KnownOrderStatus = (typeof ORDER_STATUSES)[number] | 'PENDING';
+export type OrderStatus = KnownOrderStatus | (string & {});
+
+/** One line of an order's life, oldest first. `by`: a user id, or `shop` when a shopper reads an admin's move. */
+export interface TimelineEntry {
+  status: OrderStatus;
+  at: string;
+  by?: string | null;
+  /** A cancel's reason. */
+  note?: string | null;
+}
 
 export interface Order {
   id: Uuid;
@@ -61,6 +73,35 @@ export interface Order {
   status: OrderStatus;
   createdAt?: string;
   items: OrderItem[];
+  carrier?: string | null;
+  trackingNumber?: string | null;
+  /** Where the order may still move (the server's word; absent from older servers). */
+  nextStatuses?: OrderStatus[];
+  /** Only on single-order answers (GET one, and the answers to moves), not in lists. */
+  timeline?: TimelineEntry[];
+}
+
+export type OrderEventType = 'order.created' | 'order.shipped' | 'order.delivered' | 'order.cancelled';
+
+/**
+ * The data of one order event on `/ecom/orders/{id}/events` and `/ecom/admin/events` (docs/API.md "Live events").
+ * `order.created` carries `{orderId, userId, total, items}` (money as strings), the moves
+ * `{orderId, userId, status, at, note, carrier, trackingNumber}`; the admins' stream adds `actor`.
+ */
+export interface OrderEvent {
+  type: OrderEventType | (string & {});
+  /** The SSE `id:` (the outbox row): delivery is at least once, the same id may come twice. */
+  id?: string;
+  orderId: Uuid;
+  userId?: string;
+  status?: OrderStatus;
+  at?: string;
+  note?: string | null;
+  carrier?: string | null;
+  trackingNumber?: string | null;
+  actor?: string | null;
+  total?: number | string;
+  items?: { bookId: Uuid; quantity: number; priceAtPurchase?: number | string }[];
 }
 
 /** Body of POST/PUT /ecom/admin/books. */
