@@ -61,7 +61,7 @@ pub(crate) async fn run(
     let expires_at = Utc::now() + deps.config.reservation_ttl;
     // Every line at once: each book's Reservation actor batches its holds with other shoppers'.
     let outcomes = join_all(
-        lines.iter().map(|&(book_id, quantity)| deps.stock.reserve(book_id, checkout_id, quantity, expires_at)),
+        lines.iter().map(|&(book_id, quantity)| deps.reservations.reserve(book_id, checkout_id, quantity, expires_at)),
     )
     .await;
     let (mut held, mut short, mut failure) = (Vec::new(), Vec::new(), None);
@@ -112,7 +112,7 @@ pub(crate) async fn run(
     };
     deps.faults.crash_point(Step::Ordered);
 
-    let confirmed = join_all(held.iter().map(|&book_id| deps.stock.confirm(book_id, checkout_id))).await;
+    let confirmed = join_all(held.iter().map(|&book_id| deps.reservations.confirm(book_id, checkout_id))).await;
     for (book_id, outcome) in held.iter().zip(confirmed) {
         if let Err(err) = outcome {
             tracing::warn!(order = %checkout_id, book = %book_id, error = %err, "confirm failed; the sweeper will retry");
@@ -123,7 +123,7 @@ pub(crate) async fn run(
 }
 
 async fn release(deps: &Deps, checkout_id: Uuid, held: &[Uuid]) {
-    let released = join_all(held.iter().map(|&book_id| deps.stock.release(book_id, checkout_id))).await;
+    let released = join_all(held.iter().map(|&book_id| deps.reservations.release(book_id, checkout_id))).await;
     for (book_id, outcome) in held.iter().zip(released) {
         if let Err(err) = outcome {
             tracing::warn!(checkout = %checkout_id, book = %book_id, error = %err, "release failed; the sweeper will retry");

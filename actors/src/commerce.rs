@@ -17,7 +17,7 @@ use crate::cart::Carts;
 use crate::checkout::Step;
 use crate::error::CommerceError;
 use crate::orders::Orders;
-use crate::reservation::Stock;
+use crate::reservation::Reservations;
 use crate::supervision::{RestartPolicy, Supervisor, SupervisorMsg};
 use crate::supervisor::{Child, ShopTree, Slots};
 use crate::sweeper::{SweepReport, SweeperMsg};
@@ -48,13 +48,13 @@ impl Default for CommerceConfig {
     }
 }
 
-/// What the actors share: repositories, the stock actors, timings.
+/// What the actors share: repositories, the Reservation actors, timings.
 pub(crate) struct Deps {
     pub(crate) carts: CartRepo,
     pub(crate) orders: OrderRepo,
     pub(crate) stock_repo: StockRepo,
     pub(crate) catalog: CatalogRepo,
-    pub(crate) stock: Stock,
+    pub(crate) reservations: Reservations,
     pub(crate) config: CommerceConfig,
     pub(crate) faults: Faults,
 }
@@ -63,7 +63,7 @@ pub(crate) struct Deps {
 #[derive(Clone)]
 pub struct Commerce {
     carts: Carts,
-    stock: Stock,
+    reservations: Reservations,
     orders: Orders,
     root: ActorRef<SupervisorMsg<Child>>,
     sweeper: Arc<RwLock<Option<ActorRef<SweeperMsg>>>>,
@@ -92,14 +92,15 @@ impl Commerce {
             sweeper: Arc::new(RwLock::new(None)),
         };
         let stock_repo = StockRepo::new(inventory);
-        let stock = Stock::new(stock_repo.clone(), config.cart_idle, config.call_timeout, slots.reservations.clone());
+        let reservations =
+            Reservations::new(stock_repo.clone(), config.cart_idle, config.call_timeout, slots.reservations.clone());
         let faults = Faults::default();
         let deps = Arc::new(Deps {
             carts: CartRepo::new(ecom.clone()),
             orders: OrderRepo::new(ecom.clone()),
             stock_repo,
             catalog: CatalogRepo::new(ecom),
-            stock: stock.clone(),
+            reservations: reservations.clone(),
             config: config.clone(),
             faults: faults.clone(),
         });
@@ -111,24 +112,33 @@ impl Commerce {
             .await
             .map_err(|e| CommerceError::Internal(format!("cannot start the supervision tree: {e}")))?;
 
-        let (idle_carts, idle_stock) = (carts.clone(), stock.clone());
+        let (idle_carts, idle_reservations) = (carts.clone(), reservations.clone());
         let passivation = tokio::spawn(async move {
             let mut every = tokio::time::interval((config.cart_idle / 4).max(Duration::from_millis(100)));
             loop {
                 every.tick().await;
                 idle_carts.passivate_idle().await;
-                idle_stock.passivate_idle().await;
+                idle_reservations.passivate_idle().await;
             }
         });
-        Ok(Self { carts, stock, orders, root, sweeper, faults, _passivation: Arc::new(AbortOnDrop(passivation)) })
+        Ok(Self {
+            carts,
+            reservations,
+            orders,
+            root,
+            sweeper,
+            faults,
+            _passivation: Arc::new(AbortOnDrop(passivation)),
+        })
     }
 
     pub fn carts(&self) -> &Carts {
         &self.carts
     }
 
-    pub fn stock(&self) -> &Stock {
-        &self.stock
+    /// The Reservation actors: admins' stock changes go through them too.
+    pub fn reservations(&self) -> &Reservations {
+        &self.reservations
     }
 
     /// Moves of placed orders: ship, deliver, cancel.

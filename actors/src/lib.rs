@@ -31,7 +31,7 @@ pub use checkout::{CheckoutOutcome, Shortage};
 pub use commerce::{Commerce, CommerceConfig};
 pub use error::CommerceError;
 pub use orders::{MoveError, Mover, Orders};
-pub use reservation::Stock;
+pub use reservation::Reservations;
 pub use sweeper::SweepReport;
 
 #[cfg(feature = "fault-injection")]

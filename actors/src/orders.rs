@@ -134,7 +134,7 @@ impl Orders {
 
 /// Gives a cancelled order's units back, one Reservation actor per book, then marks the order as returned.
 pub(crate) async fn give_back(deps: &Deps, order: &OrderRecord) -> Result<i32, CommerceError> {
-    let returns = order.items.iter().map(|line| deps.stock.give_back(line.book_id, order.id));
+    let returns = order.items.iter().map(|line| deps.reservations.give_back(line.book_id, order.id));
     let units: i32 = try_join_all(returns).await?.into_iter().sum();
     deps.orders.mark_stock_returned(order.id).await?;
     Ok(units)

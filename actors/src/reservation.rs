@@ -10,7 +10,7 @@
 use std::mem;
 use std::time::Duration;
 
-use bookstore_entities::repo::stock::{Applied, Hold, Settle, StockChange, StockRepo};
+use bookstore_entities::repo::stock::{Hold, ReservationOutcome, Settle, StockChange, StockRepo};
 use chrono::{DateTime, Utc};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use uuid::Uuid;
@@ -82,7 +82,7 @@ impl Batch {
     async fn run(self, book_id: Uuid, repo: &StockRepo) {
         metrics::histogram!("reservation_batch_size").record((self.settle.len() + self.hold.len()) as f64);
         match repo.apply(book_id, &self.settle, &self.hold).await {
-            Ok(Applied { settled, granted }) => {
+            Ok(ReservationOutcome { settled, granted }) => {
                 // A reply nobody waits for any more (the caller timed out) is not an error of ours.
                 for (reply, units) in self.settle_replies.into_iter().zip(settled) {
                     let _ = reply.send(Ok(units));
@@ -211,13 +211,13 @@ impl Drop for NotifyOnDrop {
     }
 }
 
-/// Stock changes, each routed to its book's Reservation actor. Cheap to clone.
+/// The Reservation actors, one per book: every stock change is routed to its book's actor. Cheap to clone.
 #[derive(Clone)]
-pub struct Stock {
+pub struct Reservations {
     pool: Pool<Uuid, Reservation>,
 }
 
-impl Stock {
+impl Reservations {
     pub(crate) fn new(repo: StockRepo, idle: Duration, timeout: Duration, supervisor: SupervisorSlot) -> Self {
         let pool = Pool::new("reservation", idle, timeout, supervisor, move |book: &Uuid| {
             (Reservation, (*book, repo.clone()))

@@ -70,9 +70,11 @@ pub(crate) async fn sweep(deps: &Deps) -> Result<SweepReport, CommerceError> {
         let (book, checkout) = (reservation.book_id, reservation.checkout_id);
         let (units, counter) = match orders.get(&checkout).map(String::as_str) {
             // Cancelled after it was placed: its units go back (here, they only leave `reserved`).
-            Some("CANCELLED") => (deps.stock.give_back(book, checkout).await?, &mut report.released),
-            Some(_) => (deps.stock.confirm(book, checkout).await?, &mut report.confirmed),
-            None if reservation.expires_at < now => (deps.stock.release(book, checkout).await?, &mut report.released),
+            Some("CANCELLED") => (deps.reservations.give_back(book, checkout).await?, &mut report.released),
+            Some(_) => (deps.reservations.confirm(book, checkout).await?, &mut report.confirmed),
+            None if reservation.expires_at < now => {
+                (deps.reservations.release(book, checkout).await?, &mut report.released)
+            }
             None => continue,
         };
         if units > 0 {

@@ -19,7 +19,7 @@ use crate::catalog::{Book, BookPage};
 use crate::error::{ApiError, InvalidParam, Problem};
 use crate::params::{Body, IdPath, QueryParams, page_request};
 use crate::startup::AppState;
-use crate::stock::Stock;
+use crate::stock::StockLevel;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -327,7 +327,7 @@ pub async fn delete_book(
 /// `X-Total-Count` (rows in all) and `Link` (`first`, `prev`, `next`, `last`).
 #[utoipa::path(get, path = "/inven/admin/stock", tag = "admin", security(("bearer" = [])),
     params(("page" = Option<u32>, Query), ("size" = Option<u32>, Query)),
-    responses((status = 200, body = Vec<Stock>, headers(
+    responses((status = 200, body = Vec<StockLevel>, headers(
         ("X-Total-Count" = u64, description = "Stock rows in all"),
         ("Link" = String, description = "RFC 8288 links to the first, previous, next and last pages"),
     ))))]
@@ -338,7 +338,7 @@ pub async fn list_stock(
 ) -> Result<Response, ApiError> {
     let page = state.stock.page(page_request(&params)?).await?;
     let headers = paging_headers("/inven/admin/stock", page.request, page.total)?;
-    Ok((headers, Json(page.items.into_iter().map(Stock::from).collect::<Vec<_>>())).into_response())
+    Ok((headers, Json(page.items.into_iter().map(StockLevel::from).collect::<Vec<_>>())).into_response())
 }
 
 /// `X-Total-Count` and an RFC 8288 `Link` header for a listing answered as a bare array.
@@ -384,12 +384,12 @@ fn stock_change(
     action: &str,
     book_id: Uuid,
     change: StockChange,
-) -> Result<Json<Stock>, ApiError> {
+) -> Result<Json<StockLevel>, ApiError> {
     match change {
         StockChange::Changed { before, after } => {
             tracing::info!(target: "audit", who = admin.display(), action, book = %book_id,
                 before_quantity = before.quantity, after_quantity = after.quantity, reserved = after.reserved);
-            Ok(Json(Stock::from(after)))
+            Ok(Json(StockLevel::from(after)))
         }
         StockChange::BelowReserved { reserved } => Err(ApiError::Conflict(format!(
             "Checkouts in progress hold {reserved} units of this book; the quantity cannot go below that."
@@ -405,7 +405,7 @@ fn stock_change(
 #[utoipa::path(put, path = "/inven/admin/stock/{book_id}", tag = "admin", security(("bearer" = [])), params(("book_id" = Uuid, Path)),
     request_body = SetStock,
     responses(
-        (status = 200, body = Stock),
+        (status = 200, body = StockLevel),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -415,11 +415,11 @@ pub async fn set_stock(
     Admin(admin): Admin,
     IdPath(book_id): IdPath,
     Body(request): Body<SetStock>,
-) -> Result<Json<Stock>, ApiError> {
+) -> Result<Json<StockLevel>, ApiError> {
     if request.quantity < 0 {
         return Err(ApiError::invalid_param("quantity", "must be 0 or more"));
     }
-    let change = state.commerce.stock().set(book_id, request.quantity).await?;
+    let change = state.commerce.reservations().set(book_id, request.quantity).await?;
     stock_change(&admin, "stock.set", book_id, change)
 }
 
@@ -427,7 +427,7 @@ pub async fn set_stock(
 #[utoipa::path(post, path = "/inven/admin/stock/{book_id}/adjust", tag = "admin", security(("bearer" = [])),
     params(("book_id" = Uuid, Path)), request_body = AdjustStock,
     responses(
-        (status = 200, body = Stock),
+        (status = 200, body = StockLevel),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, description = "The result would be below zero or below what checkouts hold", content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -437,7 +437,7 @@ pub async fn adjust_stock(
     Admin(admin): Admin,
     IdPath(book_id): IdPath,
     Body(request): Body<AdjustStock>,
-) -> Result<Json<Stock>, ApiError> {
-    let change = state.commerce.stock().adjust(book_id, request.delta).await?;
+) -> Result<Json<StockLevel>, ApiError> {
+    let change = state.commerce.reservations().adjust(book_id, request.delta).await?;
     stock_change(&admin, "stock.adjust", book_id, change)
 }

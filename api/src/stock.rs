@@ -27,7 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Stock of one book. `available` is what shoppers can still buy.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Stock {
+pub struct StockLevel {
     pub book_id: Uuid,
     pub quantity: i32,
     pub reserved: i32,
@@ -35,7 +35,7 @@ pub struct Stock {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<stock::Model> for Stock {
+impl From<stock::Model> for StockLevel {
     fn from(m: stock::Model) -> Self {
         Self {
             book_id: m.book_id,
@@ -51,7 +51,7 @@ impl From<stock::Model> for Stock {
 #[utoipa::path(get, path = "/inven/stock/{book_id}", tag = "stock",
     params(("book_id" = Uuid, Path, description = "The book's id")),
     responses(
-        (status = 200, body = Stock),
+        (status = 200, body = StockLevel),
         (status = 304, description = "Not modified (If-None-Match)"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -66,7 +66,7 @@ pub async fn get_stock(
         .get(book_id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("There is no stock record for book {book_id}.")))?;
-    Ok(CachedJson::render(&Stock::from(row))?.respond(&headers))
+    Ok(CachedJson::render(&StockLevel::from(row))?.respond(&headers))
 }
 
 /// Stock of up to 50 books at once; ids without a stock record are left out, and an empty list answers `[]`.
@@ -74,7 +74,7 @@ pub async fn get_stock(
     params(("book_ids" = String, Query, description = "Comma-separated book ids, at most 50 (none: `[]`)",
         pattern = r"^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(,[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}){0,49}$")),
     responses(
-        (status = 200, body = Vec<Stock>),
+        (status = 200, body = Vec<StockLevel>),
         (status = 304, description = "Not modified (If-None-Match)"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]
@@ -85,6 +85,6 @@ pub async fn bulk_stock(
 ) -> Result<Response, ApiError> {
     let ids = uuid_list("book_ids", params.require("book_ids")?, BULK_MAX)?;
     let rows = if ids.is_empty() { Vec::new() } else { state.stock.bulk(&ids).await? };
-    let body: Vec<Stock> = rows.into_iter().map(Stock::from).collect();
+    let body: Vec<StockLevel> = rows.into_iter().map(StockLevel::from).collect();
     Ok(CachedJson::render(&body)?.respond(&headers))
 }

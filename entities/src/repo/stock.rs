@@ -50,7 +50,7 @@ pub struct Settle {
 /// What [`StockRepo::apply`] did, in the order asked: units settled per settlement (0 when that reservation was
 /// not HELD any more), and whether each hold was granted.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Applied {
+pub struct ReservationOutcome {
     pub settled: Vec<i32>,
     pub granted: Vec<bool>,
 }
@@ -115,7 +115,7 @@ impl StockRepo {
     ///
     /// The stock row is locked for the decision and the table's CHECKs stand guard, so this stays correct when
     /// other processes work on the same book at the same time.
-    pub async fn apply(&self, book_id: Uuid, settle: &[Settle], hold: &[Hold]) -> Result<Applied, DbErr> {
+    pub async fn apply(&self, book_id: Uuid, settle: &[Settle], hold: &[Hold]) -> Result<ReservationOutcome, DbErr> {
         let list = |items: Vec<String>| items.join(",");
         let rows = self
             .db
@@ -149,7 +149,7 @@ impl StockRepo {
         }
         // A reservation settles once: when the same one was asked twice, the first matching ask gets the units.
         let settled = settle.iter().map(|s| units.remove(&(s.checkout_id, s.confirm)).unwrap_or(0)).collect();
-        Ok(Applied { settled, granted })
+        Ok(ReservationOutcome { settled, granted })
     }
 
     /// Gives back what a cancelled order (`checkout_id`) holds or bought of one book, once (the `stock_return`

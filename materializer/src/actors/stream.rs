@@ -8,11 +8,11 @@ use std::time::Instant;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 use super::{Context, refresher::RefresherMsg};
-use crate::sink::{Applied, TableBatch};
+use crate::sink::{BatchApplied, TableBatch};
 use crate::sources::topic::CapturedTable;
 
 pub enum StreamMsg {
-    Apply(TableBatch, RpcReplyPort<Result<Applied, String>>),
+    Apply(TableBatch, RpcReplyPort<Result<BatchApplied, String>>),
     /// Answers when the actor is up: sources use it to see that a failed stream is back.
     Ping(RpcReplyPort<()>),
 }

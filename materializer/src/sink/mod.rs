@@ -61,7 +61,7 @@ impl TableBatch {
 
 /// What a committed batch did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Applied {
+pub struct BatchApplied {
     pub upserts: u64,
     pub deletes: u64,
     pub truncates: u64,
@@ -286,7 +286,7 @@ impl Sink {
     /// New keys go in with `COPY`, which has no `ON CONFLICT`: if another writer inserts one of them between the
     /// probe and the `COPY` (two consumers of a partition during a rebalance), the batch is applied again without
     /// `COPY`, and the usual per-key ordering decides.
-    pub async fn apply(&self, table: CapturedTable, batch: &TableBatch) -> Result<Applied, sqlx::Error> {
+    pub async fn apply(&self, table: CapturedTable, batch: &TableBatch) -> Result<BatchApplied, sqlx::Error> {
         match self.apply_once(table, batch, true).await {
             Err(sqlx::Error::Database(err)) if err.is_unique_violation() => {
                 tracing::info!(table = table.table_name(), "a new key was written before; applying without COPY");
@@ -297,7 +297,12 @@ impl Sink {
         }
     }
 
-    async fn apply_once(&self, table: CapturedTable, batch: &TableBatch, copy: bool) -> Result<Applied, sqlx::Error> {
+    async fn apply_once(
+        &self,
+        table: CapturedTable,
+        batch: &TableBatch,
+        copy: bool,
+    ) -> Result<BatchApplied, sqlx::Error> {
         let (name, _) = target(table);
         let mut tx = self.pool.begin().await?;
         if self.defer_summaries {
@@ -308,7 +313,7 @@ impl Sink {
                 .execute(&mut *tx)
                 .await?;
         }
-        let mut applied = Applied::default();
+        let mut applied = BatchApplied::default();
         if batch.reset {
             sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {name}"))).execute(&mut *tx).await?;
             sqlx::query("DELETE FROM cdc_deleted_keys WHERE table_name = $1").bind(name).execute(&mut *tx).await?;
@@ -391,7 +396,7 @@ async fn flush(
     pending: &[&KeyedChange],
     copy: bool,
     probe: bool,
-    applied: &mut Applied,
+    applied: &mut BatchApplied,
 ) -> Result<(), sqlx::Error> {
     if pending.is_empty() {
         return Ok(());
