@@ -278,3 +278,15 @@ export async function eventually(fn, { timeout = 30_000, interval = 500, message
   }
   throw new Error(`timed out waiting for ${message}${last ? `: ${last}` : ''}`);
 }
+
+/** The short reference the SPA shows for an order id (web/src/lib/format.ts `orderRef`). */
+export const orderRefOf = (id) => `#${id.replace(/-/g, '').slice(-8).toUpperCase()}`;
+
+/** Checkout through the API: the shopper's cart gets `quantity` of the book, then is ordered. Returns the order. */
+export async function placeOrder(api, bookId, quantity = 1) {
+  const add = await api.call('POST', '/ecom/cart', { bookId, quantity });
+  assert.ok([200, 201].includes(add.status), `POST /ecom/cart: ${add.status} ${add.text}`);
+  const res = await api.call('POST', '/ecom/checkout', undefined, { 'Idempotency-Key': `e2e-${RUN_ID}-${bookId}-${Math.random().toString(36).slice(2)}` });
+  assert.equal(res.status, 201, `POST /ecom/checkout: ${res.status} ${res.text}`);
+  return res.json;
+}

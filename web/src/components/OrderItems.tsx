@@ -1,6 +1,7 @@
 import { Link } from 'react-router';
 import type { Order, OrderItem } from '../api/types';
 import { formatMoney } from '../lib/format';
+import { statusLabel } from '../lib/orders';
 import { useBookTitles } from '../lib/useBookTitles';
 
 export const itemPrice = (i: OrderItem) => Number(i.priceAtPurchase ?? i.price ?? i.book?.price ?? 0);
@@ -53,5 +54,9 @@ export function OrderItems({ order, linkBooks = true }: { order: Order; linkBook
 }
 
 export function StatusChip({ status }: { status: string }) {
-  return <span className={`chip chip-${status.toLowerCase()}`}>{status.charAt(0) + status.slice(1).toLowerCase()}</span>;
+  return (
+    <span className={`chip chip-${status.toLowerCase()}`}>
+      {statusLabel(status)}
+    </span>
+  );
 }

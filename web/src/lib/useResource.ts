@@ -1,9 +1,15 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 
+interface ResourceActions<T> {
+  reload: () => void;
+  /** Change the data shown (a live event, a write's answer) without loading; a load that finishes later wins. */
+  mutate: (fn: (data: T | undefined) => T | undefined) => void;
+}
+
 export type Resource<T> =
-  | { status: 'loading'; data?: T; error?: undefined; reload: () => void }
-  | { status: 'ready'; data: T; error?: undefined; reload: () => void }
-  | { status: 'error'; data?: T; error: unknown; reload: () => void };
+  | ({ status: 'loading'; data?: T; error?: undefined } & ResourceActions<T>)
+  | ({ status: 'ready'; data: T; error?: undefined } & ResourceActions<T>)
+  | ({ status: 'error'; data?: T; error: unknown } & ResourceActions<T>);
 
 /**
  * Load data for a page: loading → ready | error, with reload (the "Try again" buttons).
@@ -15,6 +21,7 @@ export function useResource<T>(load: (signal: AbortSignal) => Promise<T>, deps: 
   const loadRef = useRef(load);
   loadRef.current = load;
   const reload = useCallback(() => setTick((t) => t + 1), []);
+  const mutate = useCallback((fn: (data: T | undefined) => T | undefined) => setState((s) => ({ ...s, data: fn(s.data) })), []);
 
   useEffect(() => {
     if (!enabled) return;
@@ -31,5 +38,5 @@ export function useResource<T>(load: (signal: AbortSignal) => Promise<T>, deps: 
     return () => ctl.abort();
   }, [...deps, tick, enabled]);
 
-  return { ...state, reload } as Resource<T>;
+  return { ...state, reload, mutate } as Resource<T>;
 }
