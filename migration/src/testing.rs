@@ -33,7 +33,8 @@ pub async fn admin() -> DatabaseConnection {
     Database::connect(options).await.expect("the test PostgreSQL server is reachable")
 }
 
-async fn exec(db: &DatabaseConnection, sql: &str) {
+/// Runs `sql`, panicking with it and the error when it fails.
+pub async fn exec(db: &DatabaseConnection, sql: &str) {
     db.execute_unprepared(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 

@@ -13,136 +13,43 @@ use bookstore_api::csrf::{Csrf, MemoryStore};
 use bookstore_api::db::{DatabaseUrls, Databases};
 use bookstore_api::issuer::{DevIssuer, SessionLifetimes};
 use bookstore_api::startup::{AppConfig, AppState, BackgroundTasks, build, serve};
-use bookstore_migration::{
-    ANALYTICS, AnalyticsMigrator, ECOM, EcomMigrator, INVENTORY, InventoryMigrator, SqlMigration,
-};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement};
-use sea_orm_migration::MigratorTrait;
+use bookstore_migration::testing;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use tokio::net::TcpListener;
-use tokio::sync::OnceCell;
 
-pub fn server_url() -> String {
-    std::env::var("BOOKSTORE_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
+pub use bookstore_migration::testing::{Service, database_url, exec, server_url};
 
-/// `server_url()` with another database name.
-pub fn database_url(name: &str) -> String {
-    let server = server_url();
-    let base = server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base);
-    format!("{base}/{name}")
-}
-
-async fn admin() -> DatabaseConnection {
-    let mut options = ConnectOptions::new(server_url());
-    options.max_connections(1).sqlx_logging(false);
-    Database::connect(options).await.expect("the test PostgreSQL server is reachable")
-}
-
-pub async fn exec(db: &DatabaseConnection, sql: &str) {
-    db.execute_unprepared(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
-}
-
-/// The template database names, built on first use. Builders in other test processes wait on an advisory lock.
-async fn templates() -> &'static [String; 3] {
-    static TEMPLATES: OnceCell<[String; 3]> = OnceCell::const_new();
-    TEMPLATES
-        .get_or_init(|| async {
-            let admin = admin().await;
-            exec(&admin, "SELECT pg_advisory_lock(727272)").await;
-            let names = [
-                ensure_template(&admin, "ecom", ECOM).await,
-                ensure_template(&admin, "inventory", INVENTORY).await,
-                ensure_template(&admin, "analytics", ANALYTICS).await,
-            ];
-            exec(&admin, "SELECT pg_advisory_unlock(727272)").await;
-            names
-        })
-        .await
-}
-
-async fn ensure_template(admin: &DatabaseConnection, service: &str, list: &[SqlMigration]) -> String {
-    let name = format!("bookstore_tpl_{service}_{:016x}", bookstore_migration::fingerprint(list));
-    let exists = admin
-        .query_one_raw(Statement::from_sql_and_values(
-            admin.get_database_backend(),
-            "SELECT 1 FROM pg_database WHERE datname = $1",
-            [name.clone().into()],
-        ))
-        .await
-        .unwrap()
-        .is_some();
-    if exists {
-        return name;
-    }
-    // Build under a scratch name and rename when complete, so a crashed build never leaves a half template.
-    let scratch = format!("{name}_building");
-    exec(admin, &format!("DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")).await;
-    exec(admin, &format!("CREATE DATABASE {scratch}")).await;
-    let db = Database::connect(database_url(&scratch)).await.unwrap();
-    match service {
-        "ecom" => EcomMigrator::up(&db, None).await,
-        "inventory" => InventoryMigrator::up(&db, None).await,
-        _ => AnalyticsMigrator::up(&db, None).await,
-    }
-    .unwrap_or_else(|e| panic!("migrating the {service} template: {e}"));
-    db.close().await.unwrap();
-    exec(admin, &format!("ALTER DATABASE {scratch} RENAME TO {name}")).await;
-    name
-}
-
-/// Three databases copied from the templates, dropped when this value is (unless it only borrows them: no names).
+/// One test's databases (copies of the migrated templates, `bookstore_migration::testing`) and their URLs in the
+/// shape the application takes.
 pub struct TestDatabases {
     pub urls: DatabaseUrls,
-    pub names: Vec<String>,
+    copies: testing::TestDatabases,
 }
 
 impl TestDatabases {
     pub async fn create() -> Self {
-        let [ecom, inventory, analytics] = templates().await;
-        let admin = admin().await;
-        let prefix = format!("t_{}", uuid::Uuid::new_v4().simple());
-        let mut names = Vec::new();
-        for (service, template) in [("ecom", ecom), ("inventory", inventory), ("analytics", analytics)] {
-            let name = format!("{prefix}_{service}");
-            exec(&admin, &format!("CREATE DATABASE {name} TEMPLATE {template}")).await;
-            names.push(name);
-        }
+        let copies = testing::TestDatabases::create("api").await;
         let urls = DatabaseUrls {
-            ecom: database_url(&names[0]),
-            inventory: database_url(&names[1]),
-            analytics: database_url(&names[2]),
+            ecom: copies.ecom.clone(),
+            inventory: copies.inventory.clone(),
+            analytics: copies.analytics.clone(),
         };
-        Self { urls, names }
+        Self { urls, copies }
+    }
+
+    /// The same databases for another replica: dropped only with the first.
+    fn borrowed(&self) -> Self {
+        Self { urls: self.urls.clone(), copies: testing::TestDatabases::borrowed(&self.copies) }
+    }
+
+    /// The database names (ecom, inventory, analytics).
+    pub fn names(&self) -> &[String] {
+        self.copies.names()
     }
 
     /// Drops one database now (to simulate an outage).
-    pub async fn drop_database(&self, service: &str) {
-        let name = self.names.iter().find(|n| n.ends_with(service)).unwrap();
-        exec(&admin().await, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
-    }
-}
-
-impl Drop for TestDatabases {
-    fn drop(&mut self) {
-        let names = std::mem::take(&mut self.names);
-        // Drop runs outside any runtime we may block: use a thread with its own.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            runtime.block_on(async {
-                let admin = admin().await;
-                for name in names {
-                    // A database with replication slots (the outbox log's) cannot be dropped before them.
-                    let _ = admin
-                        .execute_unprepared(&format!(
-                            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '{name}'"
-                        ))
-                        .await;
-                    let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
-                }
-            });
-        })
-        .join();
+    pub async fn drop_database(&self, service: Service) {
+        self.copies.drop_database(service).await;
     }
 }
 
@@ -199,7 +106,7 @@ impl TestApp {
     /// Starts reading what the outbox relays from now on: its inserts in the ecom database's write-ahead log (the
     /// row itself is deleted in its own transaction), through a `test_decoding` slot dropped with the database.
     pub async fn outbox_log(&self) -> OutboxLog {
-        let slot = format!("{}_outbox", self.databases.names[0]);
+        let slot = format!("{}_outbox", self.databases.names()[0]);
         exec(&self.ecom, &format!("SELECT pg_create_logical_replication_slot('{slot}', 'test_decoding')")).await;
         OutboxLog { db: self.ecom.clone(), slot }
     }
@@ -421,7 +328,7 @@ impl TestApp {
     /// Another replica of the application over the same databases, as behind a gateway without affinity: its own
     /// pools, actors, caches and listeners. The databases stay with the first application.
     pub async fn replica(&self) -> TestApp {
-        let shared = TestDatabases { urls: self.databases.urls.clone(), names: Vec::new() };
+        let shared = self.databases.borrowed();
         start(shared, Options::default()).await
     }
 }

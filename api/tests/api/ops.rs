@@ -12,7 +12,7 @@ async fn health_and_readiness() {
 #[tokio::test]
 async fn readiness_fails_when_a_database_is_gone_but_liveness_does_not() {
     let app = spawn_app().await;
-    app.databases.drop_database("inventory").await;
+    app.databases.drop_database(crate::helpers::Service::Inventory).await;
     let problem = assert_problem(app.get("/readyz").await, 503).await;
     assert!(problem["detail"].as_str().unwrap().contains("inventory"), "{problem}");
     assert_eq!(app.get("/healthz").await.status(), 200);

@@ -314,7 +314,7 @@ async fn checkout_with_the_inventory_database_down_is_503_and_changes_nothing() 
     let app = spawn_app().await;
     let ann = app.shopper("ann");
     ann.add_seed(1, 1).await;
-    app.databases.drop_database("inventory").await;
+    app.databases.drop_database(crate::helpers::Service::Inventory).await;
     assert_problem(ann.checkout(None).await, 503).await;
     assert_eq!(app.ecom_value("SELECT count(*) FROM orders").await, 0);
     assert_eq!(ann.get("/ecom/cart").await.json::<Value>().await.unwrap().as_array().unwrap().len(), 1);
