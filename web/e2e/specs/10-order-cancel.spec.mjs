@@ -59,7 +59,7 @@ describe('a shopper cancels an order on its page', { timeout: 240_000 }, () => {
     const first = await entries.first().innerText();
     assert.match(first, /Confirmed/);
     assert.match(first, /by you/);
-    await page.getByTestId('live-status').filter({ hasText: 'Live' }).waitFor();
+    await page.locator('[data-testid="live-status"][data-status="live"]').waitFor();
     await page.getByRole('button', { name: 'Cancel order', exact: true }).waitFor();
   });
 

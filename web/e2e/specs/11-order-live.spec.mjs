@@ -45,7 +45,7 @@ describe('the order page follows the order live', { timeout: 240_000 }, () => {
     await spaNavigate(page, `/orders/${order.id}`);
     await page.getByRole('heading', { level: 1, name: `Order ${orderRefOf(order.id)}` }).waitFor();
     assert.equal(await status().getAttribute('data-status'), 'CONFIRMED');
-    await page.getByTestId('live-status').filter({ hasText: 'Live' }).waitFor();
+    await page.locator('[data-testid="live-status"][data-status="live"]').waitFor();
     assert.equal(await page.getByTestId('order-carrier').count(), 0, 'no carrier before shipping');
     assert.ok(streams.length >= 1, 'the page opened the order’s event stream');
     assert.match(streams[0].authorization ?? '', /^Bearer ey/, 'the stream is authorized by the bearer token');
@@ -124,7 +124,7 @@ describe('after a silent renew the order stream follows with the new token', { t
     await page.goto('/');
     await signIn(page, shopper);
     await spaNavigate(page, `/orders/${order.id}`);
-    await page.getByTestId('live-status').filter({ hasText: 'Live' }).waitFor();
+    await page.locator('[data-testid="live-status"][data-status="live"]').waitFor();
     const first = streams.at(-1);
     await page.waitForTimeout(1500); // the issuer's clock is real: let it move on
     await page.clock.fastForward('14:10');
@@ -133,7 +133,7 @@ describe('after a silent renew the order stream follows with the new token', { t
     for (let i = 0; i < 40 && streams.at(-1) !== `Bearer ${renewed[0]}`; i++) await page.waitForTimeout(250);
     assert.equal(streams.at(-1), `Bearer ${renewed[0]}`, 'the stream was opened again with the renewed token');
     assert.notEqual(first, streams.at(-1));
-    await page.getByTestId('live-status').filter({ hasText: 'Live' }).waitFor();
+    await page.locator('[data-testid="live-status"][data-status="live"]').waitFor();
     const res = await admin.call('POST', `/ecom/admin/orders/${order.id}/cancel`, { reason: 'Out of print' });
     assert.equal(res.status, 200);
     await page.locator('[data-testid="order-status"][data-status="CANCELLED"]').waitFor({ timeout: 15_000 });

@@ -1,6 +1,8 @@
-import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { useApi } from '../api/ApiProvider';
 import type { AnalyticsView, AnalyticsViewName } from '../api/types';
+import { useEventStream } from '../api/useEventStream';
+import { LiveBadge } from '../components/LiveBadge';
 import { ErrorState, Loading } from '../components/States';
 import { formatMoney, formatMoneyCompact } from '../lib/format';
 import { inventoryHealth, revenueBy, salesOverTime, statusDistribution, topBooks, totals } from './analytics';
@@ -17,10 +19,17 @@ const VIEWS: AnalyticsViewName[] = [
 ];
 
 const REFRESH_MS = 5000;
+/** While order events arrive live, polling only catches what has no event (stock edits, materializer lag). */
+const REFRESH_LIVE_MS = 30_000;
+/**
+ * After an order event: load soon (events of one checkout or a burst of moves come together), and once more a
+ * little later, as the analytics views are refreshed from the same change a moment after it happened.
+ */
+export const EVENT_RELOAD_DELAYS_MS = [400, 2500] as const;
 
 type ViewState = { data?: AnalyticsView; error?: unknown };
 
-const STATUS_COLORS: Record<string, string> = { CONFIRMED: 'var(--accent)', PENDING: '#c7893a', CANCELLED: '#b3525f' };
+const STATUS_COLORS: Record<string, string> = { CONFIRMED: '#5b8a4a', SHIPPED: 'var(--accent)', DELIVERED: '#2c4f8a', PENDING: '#c7893a', CANCELLED: '#b3525f' };
 
 export default function Dashboard() {
   const api = useApi();
@@ -61,13 +70,39 @@ export default function Dashboard() {
     void load();
   }, [load]);
 
+  // Order events (new orders, moves) refresh the charts as they happen.
+  const timers = useRef<ReturnType<typeof setTimeout>[]>([]);
+  const autoRef = useRef(auto);
+  autoRef.current = auto;
+  const loadRef = useRef(load);
+  loadRef.current = load;
+  const loadSoon = useCallback(() => {
+    if (!autoRef.current) return;
+    for (const t of timers.current) clearTimeout(t);
+    timers.current = EVENT_RELOAD_DELAYS_MS.map((ms) => setTimeout(() => void loadRef.current(), ms));
+  }, []);
+  useEffect(() => () => timers.current.forEach(clearTimeout), []);
+  // The first `ready` comes right after the first load; a later one (a reconnect) may follow missed events.
+  const readyOnce = useRef(false);
+  const live = useEventStream('/ecom/admin/events', {
+    onReady: () => {
+      if (readyOnce.current) loadSoon();
+      readyOnce.current = true;
+    },
+    onEvent: loadSoon,
+    onResync: loadSoon,
+  });
+
   useEffect(() => {
     if (!auto) return;
-    const t = setInterval(() => {
-      if (document.visibilityState === 'visible') void load();
-    }, REFRESH_MS);
+    const t = setInterval(
+      () => {
+        if (document.visibilityState === 'visible') void load();
+      },
+      live === 'live' ? REFRESH_LIVE_MS : REFRESH_MS,
+    );
     return () => clearInterval(t);
-  }, [auto, load]);
+  }, [auto, load, live]);
 
   const rows = (n: AnalyticsViewName) => views[n]?.data?.rows ?? [];
   const t = totals(rows('vw_order_status_distribution'), rows('vw_product_sales_volume'));
@@ -93,6 +128,7 @@ export default function Dashboard() {
           </p>
         </div>
         <div className="toolbar">
+          {auto && <LiveBadge status={live} />}
           <label className="check">
             <input type="checkbox" checked={auto} onChange={(e) => setAuto(e.target.checked)} /> Auto-refresh
           </label>
