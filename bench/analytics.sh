@@ -10,7 +10,8 @@
 # Usage: bench/analytics.sh [rate] [seconds] [records] [which: all|freshness|ingest|cost] [new orders for cost]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/bookstore/target}"
+cache="${BOOKSTORE_CACHE:-/var/cache/bookstore}"   # the one setting for everything cached outside the clone
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$cache/target}"
 rate=${1:-100}
 seconds=${2:-30}
 records=${3:-1000000}

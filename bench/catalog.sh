@@ -4,7 +4,8 @@
 # Usage: bench/catalog.sh [duration_seconds] [connections]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/bookstore/target}"
+cache="${BOOKSTORE_CACHE:-/var/cache/bookstore}"   # the one setting for everything cached outside the clone
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$cache/target}"
 duration=${1:-20}
 connections=${2:-32}
 path='/ecom/books?page=0&size=20'

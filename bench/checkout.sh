@@ -6,7 +6,8 @@
 # Usage: bench/checkout.sh [seconds] [shoppers]     (BENCH_SYSTEM_PG: the server for the second run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/bookstore/target}"
+cache="${BOOKSTORE_CACHE:-/var/cache/bookstore}"   # the one setting for everything cached outside the clone
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$cache/target}"
 seconds=${1:-20}
 shoppers=${2:-32}
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)

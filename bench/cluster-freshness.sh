@@ -7,7 +7,8 @@
 # Usage: bench/cluster-freshness.sh [rate] [seconds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/bookstore/target}"
+cache="${BOOKSTORE_CACHE:-/var/cache/bookstore}"   # the one setting for everything cached outside the clone
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$cache/target}"
 rate=${1:-50}
 seconds=${2:-30}
 

@@ -2,7 +2,7 @@
 # The `bookstore` binary (package bookstore-api). Build from the repository root:
 #   docker build -f deploy/docker/bookstore.Dockerfile -t bookstore/bookstore:0.1.0 .
 # Stage 1 plans the dependency graph (cargo-chef) so stage 2 caches compiled dependencies separately
-# from our code; rdkafka's bundled librdkafka needs gcc, make, cmake and zlib there (CRATES.md).
+# from our code; rdkafka's bundled librdkafka needs gcc, make, cmake and zlib there.
 
 ARG RUST_VERSION=1.95
 ARG DEBIAN=bookworm

@@ -3,7 +3,7 @@
 //! Which binary: `BOOKSTORE_BIN` when set. Otherwise, run by cargo, the suite builds `bookstore` itself into its
 //! own `target/<profile>/` (`cargo build -p bookstore-api --bin bookstore`, nothing to do when it is current), so
 //! `cargo test -p bookstore-features` works on a fresh clone and never tests a stale binary. Run without cargo,
-//! it takes `bookstore` beside its own `target/<profile>/`, then the CI build in `/var/cache/bookstore/target/debug/`.
+//! it takes `bookstore` beside its own `target/<profile>/`, then the CI build in `$BOOKSTORE_CACHE/target/debug/` (default `/var/cache/bookstore`).
 
 use std::fs::{File, Permissions};
 use std::os::unix::fs::PermissionsExt;
@@ -16,7 +16,11 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 /// The CI's shared target folder (`.ci/run`), the last place a `bookstore` binary is looked for.
-const CI_TARGET: &str = "/var/cache/bookstore/target";
+/// The CI build's target folder: `$BOOKSTORE_CACHE/target` (`.ci/run`'s one setting for what it caches).
+fn ci_target() -> PathBuf {
+    let cache = std::env::var_os("BOOKSTORE_CACHE").unwrap_or_else(|| "/var/cache/bookstore".into());
+    PathBuf::from(cache).join("target")
+}
 
 /// A password every generated user shares (they exist only on the throwaway server).
 pub const PASSWORD: &str = "bdd-secret";
@@ -112,11 +116,13 @@ fn find_or_build() -> anyhow::Result<PathBuf> {
     if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
         candidates.push(PathBuf::from(dir).join("debug/bookstore"));
     }
-    candidates.push(PathBuf::from(CI_TARGET).join("debug/bookstore"));
+    let ci_target = ci_target();
+    candidates.push(ci_target.join("debug/bookstore"));
     candidates.into_iter().find(|p| p.is_file()).ok_or_else(|| {
         anyhow::anyhow!(
             "no bookstore binary found: build it with `cargo build -p bookstore-api --bin bookstore` \
-             (into {CI_TARGET} or this test's target folder), set BOOKSTORE_BIN, or run the suite with cargo"
+             (into {} or this test's target folder), set BOOKSTORE_BIN, or run the suite with cargo",
+            ci_target.display()
         )
     })
 }

@@ -1,4 +1,4 @@
-//! The Kafka source end to end against a real Kafka-protocol broker: a tansu process (CRATES.md) on a free port,
+//! The Kafka source end to end against a real Kafka-protocol broker: a tansu process on a free port,
 //! fed by the test with Debezium-shaped records on the upstream topic names. Books, an order with its items and
 //! stock reach the star schema and the views; an update and a delete (with its tombstone) are applied; a stopped
 //! and restarted materializer resumes from the offsets stored in analytics: records that arrived meanwhile are

@@ -1,9 +1,9 @@
-//! A real Kafka-protocol broker for the tests: tansu (CRATES.md), started on a free port with in-memory storage and
+//! A real Kafka-protocol broker for the tests: tansu (a Kafka-compatible broker in Rust), started on a free port with in-memory storage and
 //! the Debezium topics created. The materializer's Kafka tests and the API's kill tests (a separate process must
 //! reach the broker, which MockCluster cannot offer) include this file.
 //!
-//! The binary comes from `BOOKSTORE_TANSU_BIN`, else `/var/cache/bookstore/tansu/bin/tansu` (where `.ci/run` installs
-//! it). A missing binary fails the test with the command that installs it: never a silent skip.
+//! The binary comes from `BOOKSTORE_TANSU_BIN`, else `$BOOKSTORE_CACHE/tansu/bin/tansu` (`BOOKSTORE_CACHE` defaults to
+//! `/var/cache/bookstore`; `.ci/run` installs it there). A missing binary fails the test with the command that installs it: never a silent skip.
 #![allow(dead_code)]
 
 use std::net::TcpStream;
@@ -12,7 +12,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Where `.ci/run` installs the broker (outside the clone, so later runs reuse it).
-pub const DEFAULT_TANSU_BIN: &str = "/var/cache/bookstore/tansu/bin/tansu";
+pub fn default_tansu_bin() -> PathBuf {
+    let cache = std::env::var_os("BOOKSTORE_CACHE").unwrap_or_else(|| "/var/cache/bookstore".into());
+    PathBuf::from(cache).join("tansu/bin/tansu")
+}
 
 /// The upstream Debezium topic names.
 pub const TOPICS: [&str; 4] = [
@@ -23,11 +26,11 @@ pub const TOPICS: [&str; 4] = [
 ];
 
 pub fn tansu_bin() -> PathBuf {
-    let bin = std::env::var_os("BOOKSTORE_TANSU_BIN").map_or_else(|| PathBuf::from(DEFAULT_TANSU_BIN), PathBuf::from);
+    let bin = std::env::var_os("BOOKSTORE_TANSU_BIN").map_or_else(default_tansu_bin, PathBuf::from);
     assert!(
         bin.is_file(),
         "the tansu Kafka broker is not at {} (set BOOKSTORE_TANSU_BIN, or install it: cargo install tansu --version \
-         0.6.0 --no-default-features --features dynostore --locked --root /var/cache/bookstore/tansu; .ci/run does)",
+         0.6.0 --no-default-features --features dynostore --locked --root $BOOKSTORE_CACHE/tansu; .ci/run does)",
         bin.display()
     );
     bin
