@@ -22,7 +22,8 @@ export interface AuthContextValue extends AuthState {
   completeRedirect: () => Promise<string>;
 }
 
-const AuthContext = createContext<AuthContextValue | null>(null);
+/** Exported for tests that render with a given session; the app uses AuthProvider. */
+export const AuthContext = createContext<AuthContextValue | null>(null);
 
 export function useAuth(): AuthContextValue {
   const ctx = useContext(AuthContext);
