@@ -50,6 +50,68 @@ const issued = new Set(); // access tokens
 const stockView = (s) => ({ ...s, available: Math.max(0, s.quantity - s.reserved) });
 const money = (n) => Math.round(n * 100) / 100;
 
+// Orders move (docs/API.md "Orders"): CONFIRMED → SHIPPED → DELIVERED (admin); CONFIRMED → CANCELLED.
+const STATUSES = ['CONFIRMED', 'SHIPPED', 'DELIVERED', 'CANCELLED', 'PENDING'];
+const MOVES = { PENDING: ['CONFIRMED', 'CANCELLED'], CONFIRMED: ['SHIPPED', 'CANCELLED'], SHIPPED: ['DELIVERED'], DELIVERED: [], CANCELLED: [] };
+/** The order as the API answers it: `timeline` only for one order; a shopper reads an admin as `shop`. */
+const orderView = (o, { one = false, reader = null } = {}) => {
+  const { history, ...rest } = o;
+  const out = { ...rest, nextStatuses: MOVES[o.status] ?? [] };
+  if (one) out.timeline = history.map((h) => ({ ...h, by: reader && h.by !== reader ? 'shop' : h.by }));
+  return out;
+};
+// Live events: every open stream, with the order it follows (null: all, the admins' stream).
+const streams = new Set();
+let eventSeq = 0;
+function publish(type, o, extra) {
+  const data = { type, orderId: o.id, userId: o.userId, ...extra };
+  const id = `${Date.now().toString(16)}-${++eventSeq}`;
+  for (const s of streams) {
+    if (s.order && s.order !== o.id) continue;
+    const { actor, ...forOwner } = data;
+    s.res.write(`event: ${type}\nid: ${id}\ndata: ${JSON.stringify(s.order ? forOwner : data)}\n\n`);
+  }
+}
+function openStream(req, res, order) {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+  res.write('event: ready\ndata: {}\n\n');
+  const s = { res, order };
+  streams.add(s);
+  const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+  req.on('close', () => {
+    clearInterval(keepAlive);
+    streams.delete(s);
+  });
+}
+/** One move: 200 with the order (also when it already happened), else 409 naming where it may go. */
+function move(res, o, to, by, fields = {}) {
+  if (o.status === to) return send(res, 200, orderView(o, { one: true, reader: o.userId === by ? by : null }));
+  if (!(MOVES[o.status] ?? []).includes(to)) {
+    return problem(res, 409, 'Conflict', `The order is ${o.status}; it can only move to ${(MOVES[o.status] ?? []).join(', ') || 'nowhere'}.`, {
+      type: '/problems/order-status',
+      currentStatus: o.status,
+      allowedStatuses: MOVES[o.status] ?? [],
+    });
+  }
+  const at = now();
+  o.status = to;
+  if (fields.carrier) o.carrier = fields.carrier;
+  if (fields.trackingNumber) o.trackingNumber = fields.trackingNumber;
+  if (to === 'CANCELLED') {
+    for (const i of o.items) {
+      const s = stock.get(i.bookId);
+      if (s) {
+        s.quantity += i.quantity;
+        s.updated_at = at;
+      }
+    }
+  }
+  o.history.push({ status: to, at, by, note: fields.reason || null });
+  publish(`order.${to.toLowerCase()}`, o, { status: to, at, note: fields.reason || null, carrier: o.carrier, trackingNumber: o.trackingNumber, actor: by });
+  return send(res, 200, orderView(o, { one: true, reader: o.userId === by ? by : null }));
+}
+const text = (v, max) => (typeof v === 'string' ? v.trim().slice(0, max) : undefined);
+
 // ------------------------------------------------------------------ helpers
 const send = (res, status, body, headers = {}) => {
   const h = { 'cache-control': 'no-store', ...headers };
@@ -342,28 +404,40 @@ async function handle(req, res) {
   }
   if (p === '/ecom/checkout' && m === 'POST') {
     const key = req.headers['idempotency-key'];
-    if (key && idem.has(`${who.sub}|${key}`)) return send(res, 200, orders.find((o) => o.id === idem.get(`${who.sub}|${key}`)));
+    if (key && idem.has(`${who.sub}|${key}`)) return send(res, 200, orderView(orders.find((o) => o.id === idem.get(`${who.sub}|${key}`))));
     if (cart.length === 0) return problem(res, 409, 'Conflict', 'Your cart is empty.');
     const short = cart.filter((i) => stockView(stock.get(i.bookId) ?? { quantity: 0, reserved: 0 }).available < i.quantity);
     if (short.length) return problem(res, 409, 'Insufficient stock', `Not enough stock for: ${short.map((i) => books.get(i.bookId)?.title).join(', ')}`);
     await new Promise((r) => setTimeout(r, 150)); // a realistic pause, so double clicks overlap
-    if (key && idem.has(`${who.sub}|${key}`)) return send(res, 200, orders.find((o) => o.id === idem.get(`${who.sub}|${key}`)));
+    if (key && idem.has(`${who.sub}|${key}`)) return send(res, 200, orderView(orders.find((o) => o.id === idem.get(`${who.sub}|${key}`))));
     const items = cart.map((i) => ({ bookId: i.bookId, title: books.get(i.bookId).title, quantity: i.quantity, priceAtPurchase: books.get(i.bookId).price }));
     for (const i of items) {
       const s = stock.get(i.bookId);
       s.quantity -= i.quantity;
       s.updated_at = now();
     }
-    const order = { id: randomUUID(), userId: who.sub, total: money(items.reduce((t, i) => t + i.quantity * i.priceAtPurchase, 0)), status: 'CONFIRMED', createdAt: now(), items };
+    const createdAt = now();
+    const order = { id: randomUUID(), userId: who.sub, total: money(items.reduce((t, i) => t + i.quantity * i.priceAtPurchase, 0)), status: 'CONFIRMED', createdAt, items, carrier: null, trackingNumber: null, history: [{ status: 'CONFIRMED', at: createdAt, by: who.sub, note: null }] };
     orders.unshift(order);
     if (key) idem.set(`${who.sub}|${key}`, order.id);
     cart.length = 0;
-    return send(res, 201, order);
+    publish('order.created', order, { total: order.total.toFixed(2), items: items.map((i) => ({ bookId: i.bookId, quantity: i.quantity, priceAtPurchase: i.priceAtPurchase.toFixed(2) })) });
+    return send(res, 201, orderView(order));
   }
-  if (p === '/ecom/orders' && m === 'GET') return send(res, 200, page(orders.filter((o) => o.userId === who.sub), q, false));
-  if ((mm = p.match(/^\/ecom\/orders\/([^/]+)$/))) {
+  const statusFilter = q.get('status');
+  if (statusFilter && !STATUSES.includes(statusFilter) && /^\/ecom\/(admin\/)?orders$/.test(p)) return problem(res, 422, 'Invalid status', `status must be one of ${STATUSES.join(', ')}`);
+  const filtered = (list) => (statusFilter ? list.filter((o) => o.status === statusFilter) : list);
+  if (p === '/ecom/orders' && m === 'GET') {
+    const pg = page(filtered(orders.filter((o) => o.userId === who.sub)), q, false);
+    return send(res, 200, { ...pg, content: pg.content.map((o) => orderView(o)) });
+  }
+  if ((mm = p.match(/^\/ecom\/orders\/([^/]+)(\/cancel|\/events)?$/))) {
     const o = orders.find((x) => x.id === mm[1] && x.userId === who.sub);
-    return o ? send(res, 200, o) : problem(res, 404, 'Not Found', 'No such order');
+    if (!o) return problem(res, 404, 'Not Found', 'No such order');
+    if (!mm[2] && m === 'GET') return send(res, 200, orderView(o, { one: true, reader: who.sub }));
+    if (mm[2] === '/events' && m === 'GET') return openStream(req, res, o.id);
+    if (mm[2] === '/cancel' && m === 'POST') return move(res, o, 'CANCELLED', who.sub, { reason: text(body.reason, 500) });
+    return problem(res, 405, 'Method Not Allowed');
   }
 
   // ---- admin
@@ -394,10 +468,19 @@ async function handle(req, res) {
       return send(res, 204);
     }
   }
-  if (p === '/ecom/admin/orders' && m === 'GET') return send(res, 200, page(orders, q, false));
-  if ((mm = p.match(/^\/ecom\/admin\/orders\/([^/]+)$/))) {
+  if (p === '/ecom/admin/orders' && m === 'GET') {
+    const pg = page(filtered(orders), q, false);
+    return send(res, 200, { ...pg, content: pg.content.map((o) => orderView(o)) });
+  }
+  if (p === '/ecom/admin/events' && m === 'GET') return openStream(req, res, null);
+  if ((mm = p.match(/^\/ecom\/admin\/orders\/([^/]+)(\/ship|\/deliver|\/cancel)?$/))) {
     const o = orders.find((x) => x.id === mm[1]);
-    return o ? send(res, 200, o) : problem(res, 404, 'Not Found', 'No such order');
+    if (!o) return problem(res, 404, 'Not Found', 'No such order');
+    if (!mm[2] && m === 'GET') return send(res, 200, orderView(o, { one: true }));
+    if (mm[2] === '/ship' && m === 'POST') return move(res, o, 'SHIPPED', who.sub, { carrier: text(body.carrier, 100), trackingNumber: text(body.trackingNumber, 100) });
+    if (mm[2] === '/deliver' && m === 'POST') return move(res, o, 'DELIVERED', who.sub);
+    if (mm[2] === '/cancel' && m === 'POST') return move(res, o, 'CANCELLED', who.sub, { reason: text(body.reason, 500) });
+    return problem(res, 405, 'Method Not Allowed');
   }
   if (p === '/inven/admin/stock' && m === 'GET') {
     // An array, as upstream; the paging travels in headers.

@@ -14,6 +14,8 @@ import { applyEventToPage, canMove, isOrderStatus, statusLabel, upsertOrder, typ
 import { useResource } from '../lib/useResource';
 
 const PAGE_SIZE = 20;
+/** After live events, the list is read again this much later (one read for a burst). */
+const RELOAD_AFTER_EVENT_MS = 300;
 const TABS: { status: OrderStatus | ''; label: string }[] = [{ status: '', label: 'All' }, ...ORDER_STATUSES.map((s) => ({ status: s, label: statusLabel(s) }))];
 const tabId = (status: string) => `orders-tab-${status ? status.toLowerCase() : 'all'}`;
 
@@ -188,14 +190,29 @@ export default function OrdersAdmin() {
   }, []);
   useEffect(() => setNotice(null), [status]);
 
-  // Every order's moves, live: the list changes at once from the event, then is read again (titles, order).
+  // Every order's moves, live: the list changes at once from the event, then is read again (titles, paging),
+  // once for a burst of events.
+  const reloadTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const reloadSoon = useCallback(() => {
+    if (reloadTimer.current) return;
+    reloadTimer.current = setTimeout(() => {
+      reloadTimer.current = null;
+      orders.reload();
+    }, RELOAD_AFTER_EVENT_MS);
+  }, [orders.reload]);
+  useEffect(
+    () => () => {
+      if (reloadTimer.current) clearTimeout(reloadTimer.current);
+    },
+    [],
+  );
   const live = useEventStream('/ecom/admin/events', {
     onReady: orders.reload,
     onResync: orders.reload,
     onEvent: (ev) => {
       orders.mutate((p) => (p ? applyEventToPage(p, ev, viewRef.current) : p));
       if (ev.type === 'order.created') setFresh((s) => new Set(s).add(ev.orderId));
-      orders.reload();
+      reloadSoon();
     },
   });
 
