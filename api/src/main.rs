@@ -5,5 +5,5 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    bookstore_api::cli::main()
+    bookstore_api::runtime::cli::main()
 }

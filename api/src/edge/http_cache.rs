@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::error::ApiError;
+use crate::edge::error::ApiError;
 
 /// A rendered JSON body with its ETag, ready to be served many times (the catalog cache stores these).
 #[derive(Clone, Debug)]

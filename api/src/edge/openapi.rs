@@ -15,7 +15,9 @@ use chrono::Datelike;
 use serde_json::{Value, json};
 use utoipa::OpenApi;
 
-use crate::{admin, csrf, ratelimit};
+use crate::edge::ratelimit;
+use crate::features::admin;
+use crate::identity::csrf;
 
 #[derive(OpenApi)]
 #[openapi(

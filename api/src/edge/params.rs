@@ -1,7 +1,7 @@
 //! Request parameters parsed by hand so every rejection names the parameter (422), instead of serde's generic
 //! "failed to deserialize query string".
 //!
-//! They accept exactly what the OpenAPI document declares (`crate::openapi`), no more: ids are UUIDs written the
+//! They accept exactly what the OpenAPI document declares (`crate::edge::openapi`), no more: ids are UUIDs written the
 //! canonical way (36 characters with hyphens), numbers are taken as sent (no trimming), so a client generated from
 //! the document and the server agree on every value.
 
@@ -14,7 +14,7 @@ use bookstore_entities::types::{PageRequest, Quantity};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use crate::error::ApiError;
+use crate::edge::error::ApiError;
 
 /// The query string as name/value pairs. A repeated name keeps its first value.
 #[derive(Debug, Default)]

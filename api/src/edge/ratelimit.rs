@@ -20,8 +20,8 @@ use tower_governor::GovernorError;
 use tower_governor::governor::{GovernorConfig, GovernorConfigBuilder};
 use tower_governor::key_extractor::KeyExtractor;
 
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::edge::error::ApiError;
+use crate::runtime::startup::AppState;
 
 /// The tiers, as `BOOKSTORE_RATE_LIMITS` names them, with upstream's budgets per minute.
 pub const TIERS: [(&str, u32); 5] =
@@ -145,7 +145,7 @@ pub struct RedisLimiter {
 
 impl RedisLimiter {
     pub async fn connect(url: &str, limits: HashMap<&'static str, u32>) -> Result<Self, LimitError> {
-        let client = crate::redis::connect(url).await.map_err(|e| LimitError(e.to_string()))?;
+        let client = crate::runtime::redis::connect(url).await.map_err(|e| LimitError(e.to_string()))?;
         Ok(Self { client, limits })
     }
 }
@@ -182,7 +182,7 @@ pub async fn limit(State(state): State<AppState>, mut request: Request, next: Ne
     else {
         return next.run(request).await;
     };
-    let client = match crate::auth::bearer_user(request.headers(), &state.auth) {
+    let client = match crate::identity::auth::bearer_user(request.headers(), &state.auth) {
         Ok(user) => format!("user:{}", user.id),
         Err(_) => match request.extensions().get::<ConnectInfo<SocketAddr>>() {
             Some(ConnectInfo(peer)) => format!("ip:{}", peer.ip()),

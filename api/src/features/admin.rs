@@ -1,4 +1,4 @@
-//! The admin console (role `admin`): books and stock (orders: `crate::orders`). Every write leaves an `audit` log line saying who
+//! The admin console (role `admin`): books and stock (orders: `crate::features::orders`). Every write leaves an `audit` log line saying who
 //! did what, with the record before and after.
 
 use axum::Json;
@@ -14,12 +14,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::auth::Admin;
-use crate::catalog::{Book, BookPage};
-use crate::error::{ApiError, InvalidParam, Problem};
-use crate::params::{Body, IdPath, QueryParams, page_request};
-use crate::startup::AppState;
-use crate::stock::StockLevel;
+use crate::edge::error::{ApiError, InvalidParam, Problem};
+use crate::edge::params::{Body, IdPath, QueryParams, page_request};
+use crate::features::catalog::{Book, BookPage};
+use crate::features::stock::StockLevel;
+use crate::identity::auth::Admin;
+use crate::runtime::startup::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -31,7 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// A book as an admin sends it. Every field is checked and every problem reported at once. The OpenAPI document
-/// has two shapes of it (`NewBook`, `BookEdit`), with the limits below (`crate::openapi`).
+/// has two shapes of it (`NewBook`, `BookEdit`), with the limits below (`crate::edge::openapi`).
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BookRequest {
@@ -45,14 +45,14 @@ pub struct BookRequest {
     pub cover_url: Option<String>,
     /// ISBN-10 or ISBN-13 with a valid check digit, hyphens allowed, at most 17 characters. Required on create; an
     /// edit without it keeps the book's (`null` is refused: it is no ISBN).
-    #[serde(default, deserialize_with = "crate::params::present")]
+    #[serde(default, deserialize_with = "crate::edge::params::present")]
     pub isbn: Option<String>,
     pub genre: Option<String>,
-    #[serde(default, deserialize_with = "crate::params::optional_whole_number")]
+    #[serde(default, deserialize_with = "crate::edge::params::optional_whole_number")]
     pub published_year: Option<i32>,
     /// Units in stock for a new book; only on create.
     #[schema(minimum = 0, maximum = 1000000)]
-    #[serde(default, deserialize_with = "crate::params::optional_whole_number")]
+    #[serde(default, deserialize_with = "crate::edge::params::optional_whole_number")]
     pub initial_stock: Option<i64>,
 }
 
@@ -78,7 +78,7 @@ const MAX_INITIAL_STOCK: i64 = 1_000_000;
 
 /// `http(s)://`, a host name or address of letters, digits, dots and hyphens, an optional port of up to five
 /// digits, then optionally a path, query or fragment without white space or NUL. The OpenAPI document states the
-/// same rule as a pattern (`crate::openapi`).
+/// same rule as a pattern (`crate::edge::openapi`).
 fn is_web_url(text: &str) -> bool {
     let Some(rest) = text.strip_prefix("http://").or_else(|| text.strip_prefix("https://")) else { return false };
     let host_end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-')).unwrap_or(rest.len());
@@ -158,7 +158,7 @@ impl BookRequest {
             }
             Some(Ok(money)) => money.amount(),
         };
-        let (first_year, latest_year) = (crate::openapi::FIRST_YEAR, crate::openapi::latest_year());
+        let (first_year, latest_year) = (crate::edge::openapi::FIRST_YEAR, crate::edge::openapi::latest_year());
         if let Some(year) = self.published_year
             && !(first_year..=latest_year).contains(&year)
         {
@@ -218,7 +218,7 @@ pub async fn list_books(
     _admin: Admin,
     params: QueryParams,
 ) -> Result<Json<BookPage>, ApiError> {
-    let sort = crate::catalog::sort_param(&params)?;
+    let sort = crate::features::catalog::sort_param(&params)?;
     let page = state.catalog.list(sort, page_request(&params)?).await?;
     Ok(Json(BookPage::try_from(page)?))
 }
@@ -366,7 +366,7 @@ fn paging_headers(path: &str, request: PageRequest, total: u64) -> Result<Header
 pub struct SetStock {
     /// Units on hand, at least what checkouts currently hold.
     #[schema(minimum = 0, maximum = 2147483647)]
-    #[serde(deserialize_with = "crate::params::whole_number")]
+    #[serde(deserialize_with = "crate::edge::params::whole_number")]
     pub quantity: i32,
 }
 
@@ -375,12 +375,12 @@ pub struct SetStock {
 pub struct AdjustStock {
     /// Units to add (negative removes).
     #[schema(minimum = -2147483648, maximum = 2147483647)]
-    #[serde(deserialize_with = "crate::params::whole_number")]
+    #[serde(deserialize_with = "crate::edge::params::whole_number")]
     pub delta: i32,
 }
 
 fn stock_change(
-    admin: &crate::auth::User,
+    admin: &crate::identity::auth::User,
     action: &str,
     book_id: Uuid,
     change: StockChange,

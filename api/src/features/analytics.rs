@@ -7,9 +7,9 @@ use bookstore_materializer::{Freshness, ViewData, ViewError};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::Admin;
-use crate::error::{ApiError, Problem};
-use crate::startup::AppState;
+use crate::edge::error::{ApiError, Problem};
+use crate::identity::auth::Admin;
+use crate::runtime::startup::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_view)).routes(routes!(get_freshness))

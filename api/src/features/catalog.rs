@@ -24,10 +24,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::error::{ApiError, Problem};
-use crate::http_cache::CachedJson;
-use crate::params::{IdPath, QueryParams, page_request};
-use crate::startup::AppState;
+use crate::edge::error::{ApiError, Problem};
+use crate::edge::http_cache::CachedJson;
+use crate::edge::params::{IdPath, QueryParams, page_request};
+use crate::runtime::startup::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_books)).routes(routes!(search_books)).routes(routes!(get_book))

@@ -22,10 +22,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::auth::{Admin, Shopper};
-use crate::error::{ApiError, InvalidParam, Problem};
-use crate::params::{IdPath, OptionalBody, QueryParams, page_request};
-use crate::startup::AppState;
+use crate::edge::error::{ApiError, InvalidParam, Problem};
+use crate::edge::params::{IdPath, OptionalBody, QueryParams, page_request};
+use crate::identity::auth::{Admin, Shopper};
+use crate::runtime::startup::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -1,4 +1,4 @@
-//! The shopper's endpoints: the cart and checkout (orders after checkout: `crate::orders`). Handlers parse and answer; the shopper's
+//! The shopper's endpoints: the cart and checkout (orders after checkout: `crate::features::orders`). Handlers parse and answer; the shopper's
 //! CartSession actor (through [`bookstore_actors::Commerce`]) owns the cart and runs the checkout.
 
 use axum::Json;
@@ -14,12 +14,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::auth::Shopper;
-use crate::catalog::Book;
-use crate::error::{ApiError, Problem};
-use crate::orders::Order;
-use crate::params::{Body, IdPath};
-use crate::startup::AppState;
+use crate::edge::error::{ApiError, Problem};
+use crate::edge::params::{Body, IdPath};
+use crate::features::catalog::Book;
+use crate::features::orders::Order;
+use crate::identity::auth::Shopper;
+use crate::runtime::startup::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -44,10 +44,10 @@ pub struct CartItem {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AddToCart {
-    #[serde(deserialize_with = "crate::params::uuid_field")]
+    #[serde(deserialize_with = "crate::edge::params::uuid_field")]
     pub book_id: Uuid,
     /// 1 to 99 (default 1).
-    #[serde(default = "one", deserialize_with = "crate::params::quantity_field")]
+    #[serde(default = "one", deserialize_with = "crate::edge::params::quantity_field")]
     pub quantity: Quantity,
 }
 
@@ -59,7 +59,7 @@ fn one() -> Quantity {
 #[serde(deny_unknown_fields)]
 pub struct SetQuantity {
     /// 1 to 99.
-    #[serde(deserialize_with = "crate::params::quantity_field")]
+    #[serde(deserialize_with = "crate::edge::params::quantity_field")]
     pub quantity: Quantity,
 }
 

@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
-use crate::error;
-use crate::startup::AppState;
+use crate::edge::error;
+use crate::runtime::startup::AppState;
 
 /// Path prefixes owned by the backend.
 const API_PREFIXES: [&str; 9] =

@@ -13,10 +13,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::error::{ApiError, Problem};
-use crate::http_cache::CachedJson;
-use crate::params::{IdPath, QueryParams, uuid_list};
-use crate::startup::AppState;
+use crate::edge::error::{ApiError, Problem};
+use crate::edge::http_cache::CachedJson;
+use crate::edge::params::{IdPath, QueryParams, uuid_list};
+use crate::runtime::startup::AppState;
 
 /// The most ids one bulk request may ask for.
 pub const BULK_MAX: usize = 50;

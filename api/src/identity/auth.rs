@@ -22,7 +22,7 @@ use moka::sync::Cache;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::error::ApiError;
+use crate::edge::error::ApiError;
 
 /// The audience our access tokens carry (`OIDC_AUDIENCE`'s default; Keycloak's audience mapper adds it too).
 pub const DEFAULT_AUDIENCE: &str = "bookstore-api";
@@ -338,14 +338,15 @@ mod tests {
         });
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some("k1".to_owned());
-        let key = EncodingKey::from_rsa_pem(include_bytes!("../tests/fixtures/test-signing-key.pem")).unwrap();
+        let key = EncodingKey::from_rsa_pem(include_bytes!("../../tests/fixtures/test-signing-key.pem")).unwrap();
         encode(&header, &claims, &key).unwrap()
     }
 
     #[test]
     fn a_remembered_token_stops_working_when_its_key_changes() {
         let auth = Authenticator::new(vec![ISSUER.to_owned()], DEFAULT_AUDIENCE);
-        let public = DecodingKey::from_rsa_pem(include_bytes!("../tests/fixtures/test-signing-key.pub.pem")).unwrap();
+        let public =
+            DecodingKey::from_rsa_pem(include_bytes!("../../tests/fixtures/test-signing-key.pub.pem")).unwrap();
         auth.add_key("k1", public, Algorithm::RS256);
         let token = token();
         assert_eq!(auth.verify(&token).unwrap().id, "ann");

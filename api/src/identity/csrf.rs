@@ -26,9 +26,9 @@ use fred::prelude::KeysInterface;
 use rand::RngCore;
 use serde::Serialize;
 
-use crate::auth::User;
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::edge::error::ApiError;
+use crate::identity::auth::User;
+use crate::runtime::startup::AppState;
 
 /// The header writes carry the token in.
 pub const HEADER: &str = "x-csrf-token";
@@ -73,7 +73,7 @@ pub struct RedisStore(fred::clients::Client);
 
 impl RedisStore {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        crate::redis::connect(url).await.map(Self).map_err(|e| StoreError(e.to_string()))
+        crate::runtime::redis::connect(url).await.map(Self).map_err(|e| StoreError(e.to_string()))
     }
 
     fn key(token: &str) -> String {
@@ -142,9 +142,9 @@ pub struct CsrfToken {
 
 /// A CSRF token for the signed-in user (any role). Each call issues another; each is good for one write.
 #[utoipa::path(get, path = "/csrf/token", tag = "auth", security(("bearer" = [])),
-    responses((status = 200, body = CsrfToken), (status = 401, body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = CsrfToken), (status = 401, body = crate::edge::error::Problem, content_type = "application/problem+json")))]
 pub async fn token(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Result<Response, ApiError> {
-    let user = crate::auth::bearer_user(&headers, &state.auth)?;
+    let user = crate::identity::auth::bearer_user(&headers, &state.auth)?;
     let token = state.csrf.issue(&user).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
     Ok(([(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))], Json(CsrfToken { token })).into_response())
 }
@@ -162,7 +162,7 @@ pub async fn require(State(state): State<AppState>, request: Request, next: Next
     if !guarded(request.method(), request.uri().path()) {
         return next.run(request).await;
     }
-    let Ok(user) = crate::auth::bearer_user(request.headers(), &state.auth) else {
+    let Ok(user) = crate::identity::auth::bearer_user(request.headers(), &state.auth) else {
         return next.run(request).await;
     };
     let sent = request.headers().get(HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);

@@ -90,7 +90,7 @@ pub fn parse_users(raw: &str) -> Result<Vec<DevUserSpec>, String> {
 /// an admin token to anyone; and external databases mean a shop others depend on, where sign-in must come from a
 /// real issuer. A loopback address with users of the operator's own (the local cluster's identity service) is fine.
 pub fn exposure(addr: std::net::SocketAddr, users: &[DevUserSpec], external_databases: bool) -> Option<String> {
-    let published = parse_users(crate::config::DEFAULT_DEV_USERS).unwrap_or_default();
+    let published = parse_users(crate::runtime::config::DEFAULT_DEV_USERS).unwrap_or_default();
     let exposed: Vec<&str> = users
         .iter()
         .filter(|u| published.iter().any(|p| p.name == u.name && p.password == u.password))
@@ -338,7 +338,7 @@ impl DevIssuer {
         let now = chrono::Utc::now().timestamp();
         let email = format!("{user}@bookstore.local");
         let access = json!({
-            "iss": issuer, "aud": crate::auth::DEFAULT_AUDIENCE, "azp": CLIENT_ID, "sub": user, "iat": now, "nbf": now,
+            "iss": issuer, "aud": crate::identity::auth::DEFAULT_AUDIENCE, "azp": CLIENT_ID, "sub": user, "iat": now, "nbf": now,
             "exp": now + ACCESS_TOKEN_SECONDS, "jti": random_token(), "typ": "Bearer", "scope": scope,
             "preferred_username": user, "email": email, "roles": roles,
         });

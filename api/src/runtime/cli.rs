@@ -8,13 +8,13 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 
-use crate::auth::{Authenticator, JwksSource};
-use crate::config::{BatchArgs, DatabaseArgs, DatabaseSource, GlobalArgs, ServeArgs};
-use crate::db::{DatabaseUrls, Databases, Service};
-use crate::embedded_pg::EmbeddedPostgres;
-use crate::issuer::{DevIssuer, SessionLifetimes};
-use crate::startup::{AppConfig, AppState, router, serve, shutdown_signal};
-use crate::telemetry;
+use crate::identity::auth::{Authenticator, JwksSource};
+use crate::identity::issuer::{DevIssuer, SessionLifetimes};
+use crate::runtime::config::{BatchArgs, DatabaseArgs, DatabaseSource, GlobalArgs, ServeArgs};
+use crate::runtime::db::{DatabaseUrls, Databases, Service};
+use crate::runtime::embedded_pg::EmbeddedPostgres;
+use crate::runtime::startup::{AppConfig, AppState, router, serve, shutdown_signal};
+use crate::runtime::telemetry;
 use bookstore_actors::CommerceConfig;
 use bookstore_materializer::events::{InProcessFeed, KafkaFeed, KafkaFeedSettings, OrderEventFeed};
 use bookstore_materializer::{Materializer, MaterializerConfig, SourceConfig, TopicMap};
@@ -53,8 +53,8 @@ struct IssuerArgs {
     #[arg(long, env = "BOOKSTORE_PUBLIC_URL", value_name = "BOOKSTORE_PUBLIC_URL")]
     public_url: String,
     #[arg(long, env = "BOOKSTORE_DEV_USERS", value_name = "BOOKSTORE_DEV_USERS",
-          default_value = crate::config::DEFAULT_DEV_USERS, value_parser = crate::config::dev_users, hide_default_value = true)]
-    dev_users: crate::config::DevUsers,
+          default_value = crate::runtime::config::DEFAULT_DEV_USERS, value_parser = crate::runtime::config::dev_users, hide_default_value = true)]
+    dev_users: crate::runtime::config::DevUsers,
     /// Where the signing key is kept (created on first start).
     #[arg(long, env = "BOOKSTORE_DATA_DIR", value_name = "BOOKSTORE_DATA_DIR", default_value = "./.bookstore")]
     data_dir: std::path::PathBuf,
@@ -62,7 +62,7 @@ struct IssuerArgs {
     #[arg(long, env = "BOOKSTORE_CORS_ORIGINS", value_name = "BOOKSTORE_CORS_ORIGINS", value_delimiter = ',')]
     cors_origins: Vec<String>,
     #[command(flatten)]
-    dev_issuer: crate::config::AllowDevIssuer,
+    dev_issuer: crate::runtime::config::AllowDevIssuer,
 }
 
 /// Where change events come from: Kafka (Debezium topics) when `KAFKA_BOOTSTRAP_SERVERS` is set, else the
@@ -101,8 +101,8 @@ struct CdcArgs {
     /// librdkafka properties for the materializer's consumer, `key=value` separated by commas (security settings,
     /// timeouts); they apply on top of the materializer's own.
     #[arg(long, env = "BOOKSTORE_KAFKA_PROPERTIES", value_name = "BOOKSTORE_KAFKA_PROPERTIES",
-          value_parser = crate::config::kafka_properties, default_value = "")]
-    kafka_properties: crate::config::KafkaProperties,
+          value_parser = crate::runtime::config::kafka_properties, default_value = "")]
+    kafka_properties: crate::runtime::config::KafkaProperties,
 }
 
 /// Slot names allow lower-case letters, digits and `_`, at most 63 bytes (with the `_inventory` suffix).
@@ -223,7 +223,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Serve(args)) => {
             if args.oidc_issuer_url.is_none() && !args.dev_issuer.allowed {
                 let external = matches!(args.databases.source()?, DatabaseSource::External(_));
-                if let Some(refusal) = crate::issuer::exposure(args.http_addr, &args.dev_users.0, external) {
+                if let Some(refusal) = crate::identity::issuer::exposure(args.http_addr, &args.dev_users.0, external) {
                     anyhow::bail!(refusal);
                 }
             }
@@ -232,8 +232,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Migrate(args)) => match (args.service, args.databases.url_of(args.service)) {
             // One database: only its URL is needed (an init container gets its own database's, and no other).
             (service, Some(url)) if service != Service::All => {
-                let db = crate::db::connect_one(url).await.context("connecting to the database")?;
-                crate::db::migrate(&db, service).await.context("migrating")?;
+                let db = crate::runtime::db::connect_one(url).await.context("connecting to the database")?;
+                crate::runtime::db::migrate(&db, service).await.context("migrating")?;
                 tracing::info!(?service, "migrations applied");
                 let _ = db.close().await;
                 Ok(())
@@ -349,16 +349,19 @@ async fn run_serve(args: &ServeArgs, urls: DatabaseUrls, embedded: bool) -> anyh
     };
     let config = AppConfig {
         ecom_url: urls.ecom.clone(),
-        web_dir: crate::spa::locate(args.web_dir.clone()),
+        web_dir: crate::features::spa::locate(args.web_dir.clone()),
         commerce: CommerceConfig::default(),
         order_events,
         auth,
         issuer,
-        csrf: crate::csrf::Csrf::from_settings(args.redis_url.as_deref(), crate::csrf::Csrf::DEFAULT_TTL)
-            .await
-            .context("connecting to REDIS_URL")?,
+        csrf: crate::identity::csrf::Csrf::from_settings(
+            args.redis_url.as_deref(),
+            crate::identity::csrf::Csrf::DEFAULT_TTL,
+        )
+        .await
+        .context("connecting to REDIS_URL")?,
         cors_origins: args.cors_origins.clone(),
-        rate_limiter: crate::ratelimit::from_settings(&args.rate_limits, args.redis_url.as_deref())
+        rate_limiter: crate::edge::ratelimit::from_settings(&args.rate_limits, args.redis_url.as_deref())
             .await
             .context("connecting to REDIS_URL")?,
     };
@@ -401,7 +404,7 @@ async fn run_serve(args: &ServeArgs, urls: DatabaseUrls, embedded: bool) -> anyh
 }
 
 async fn run_issuer(args: &IssuerArgs) -> anyhow::Result<()> {
-    if let Some(refusal) = crate::issuer::exposure(args.http_addr, &args.dev_users.0, false)
+    if let Some(refusal) = crate::identity::issuer::exposure(args.http_addr, &args.dev_users.0, false)
         && !args.dev_issuer.allowed
     {
         anyhow::bail!(refusal);
@@ -433,7 +436,7 @@ async fn run_materialize(
     sources: Option<&DatabaseUrls>,
 ) -> anyhow::Result<()> {
     let source = args.cdc.source(sources).context("no CDC source: set KAFKA_BOOTSTRAP_SERVERS")?;
-    let analytics = crate::db::connect_one(&analytics_url).await.context("connecting to analytics")?;
+    let analytics = crate::runtime::db::connect_one(&analytics_url).await.context("connecting to analytics")?;
     let listener = TcpListener::bind(args.http_addr)
         .await
         .with_context(|| format!("cannot listen on BOOKSTORE_HTTP_ADDR={}", args.http_addr))?;
@@ -442,7 +445,7 @@ async fn run_materialize(
         ..MaterializerConfig::new(analytics_url, source)
     };
     let mut materializer = Materializer::start(config).await.context("starting the materializer")?;
-    let ops = crate::ops::materializer_router(materializer.status(), analytics.clone());
+    let ops = crate::runtime::ops::materializer_router(materializer.status(), analytics.clone());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(serve(listener, ops, async {
         let _ = stop_rx.await;

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::db::DatabaseUrls;
-use crate::issuer::DevUserSpec;
-use crate::telemetry::LogFormat;
+use crate::identity::issuer::DevUserSpec;
+use crate::runtime::db::DatabaseUrls;
+use crate::runtime::telemetry::LogFormat;
 
 /// Where the three databases come from.
 #[derive(Args, Clone, Debug)]
@@ -42,8 +42,8 @@ pub enum DatabaseSource {
 
 impl DatabaseArgs {
     /// The URL setting of one service's database (`None` for all of them, or when unset).
-    pub fn url_of(&self, service: crate::db::Service) -> Option<&str> {
-        use crate::db::Service;
+    pub fn url_of(&self, service: crate::runtime::db::Service) -> Option<&str> {
+        use crate::runtime::db::Service;
         match service {
             Service::Ecom => self.ecom_database_url.as_deref(),
             Service::Inventory => self.inventory_database_url.as_deref(),
@@ -97,7 +97,7 @@ pub struct ServeArgs {
     #[arg(long, env = "OIDC_ISSUER_URL", value_name = "OIDC_ISSUER_URL")]
     pub oidc_issuer_url: Option<String>,
     /// The audience access tokens must carry.
-    #[arg(long, env = "OIDC_AUDIENCE", value_name = "OIDC_AUDIENCE", default_value = crate::auth::DEFAULT_AUDIENCE)]
+    #[arg(long, env = "OIDC_AUDIENCE", value_name = "OIDC_AUDIENCE", default_value = crate::identity::auth::DEFAULT_AUDIENCE)]
     pub oidc_audience: String,
     /// Where the issuer's keys are, when it differs from what discovery says (an in-cluster address).
     #[arg(long, env = "OIDC_JWKS_URL", value_name = "OIDC_JWKS_URL")]
@@ -105,8 +105,8 @@ pub struct ServeArgs {
     /// Requests per minute per client for each tier (`catalog=200,cart=60,checkout=10,admin=30,analytics=300`),
     /// or `off`.
     #[arg(long, env = "BOOKSTORE_RATE_LIMITS", value_name = "BOOKSTORE_RATE_LIMITS", default_value = "catalog=200,cart=60,checkout=10,admin=30,analytics=300",
-          value_parser = crate::ratelimit::parse_limits)]
-    pub rate_limits: crate::ratelimit::Limits,
+          value_parser = crate::edge::ratelimit::parse_limits)]
+    pub rate_limits: crate::edge::ratelimit::Limits,
     /// Origins allowed to call the API cross-origin (comma-separated, e.g. `https://shop.example`); unset → none.
     #[arg(long, env = "BOOKSTORE_CORS_ORIGINS", value_name = "BOOKSTORE_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
@@ -148,7 +148,7 @@ pub struct GlobalArgs {
 }
 
 /// The operator's explicit consent to run the built-in dev issuer where it refuses by default (see
-/// [`crate::issuer::exposure`]): `serve` and `issuer` share it.
+/// [`crate::identity::issuer::exposure`]): `serve` and `issuer` share it.
 #[derive(Args, Clone, Copy, Debug)]
 pub struct AllowDevIssuer {
     /// Run the built-in dev issuer even with its published users on a non-loopback address, or beside external
@@ -166,7 +166,9 @@ pub const DEFAULT_DEV_USERS: &str = "user1:user1pass:customer,admin1:admin1pass:
 pub struct DevUsers(pub Vec<DevUserSpec>);
 
 pub(crate) fn dev_users(raw: &str) -> Result<DevUsers, String> {
-    crate::issuer::parse_users(raw).map(DevUsers).map_err(|e| format!("expected name:password:role+role,… ({e})"))
+    crate::identity::issuer::parse_users(raw)
+        .map(DevUsers)
+        .map_err(|e| format!("expected name:password:role+role,… ({e})"))
 }
 
 impl ServeArgs {

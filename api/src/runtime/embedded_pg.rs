@@ -18,7 +18,7 @@ use nix::unistd::{Pid, User, geteuid};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use tokio::process::{Child, Command};
 
-use crate::db::DatabaseUrls;
+use crate::runtime::db::DatabaseUrls;
 
 /// The databases the platform keeps in the cluster, one per service.
 const DATABASES: [&str; 3] = ["ecom", "inventory", "analytics"];

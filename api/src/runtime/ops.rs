@@ -12,8 +12,8 @@ use axum::{Json, Router, routing::get};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use serde::Serialize;
 
-use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::edge::error::ApiError;
+use crate::runtime::startup::AppState;
 
 pub fn router(openapi: serde_json::Value) -> Router<AppState> {
     let document = openapi.to_string();
@@ -125,7 +125,7 @@ pub fn materializer_router(
         .route("/healthz", get(healthz))
         .route("/readyz", get(readiness))
         .route("/metrics", get(metrics))
-        .fallback(crate::error::not_found)
+        .fallback(crate::edge::error::not_found)
         .layer(axum::middleware::from_fn(track))
-        .layer(axum::middleware::from_fn(crate::error::problem_instance))
+        .layer(axum::middleware::from_fn(crate::edge::error::problem_instance))
 }

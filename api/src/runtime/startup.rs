@@ -25,15 +25,17 @@ use tracing::Level;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::auth::Authenticator;
-use crate::catalog::{self, CatalogCache};
-use crate::csrf::{self, Csrf};
-use crate::db::Databases;
-use crate::error;
-use crate::issuer::DevIssuer;
-use crate::orders::OrderEvents;
-use crate::ratelimit::{self, RateLimiter};
-use crate::{admin, analytics, openapi, ops, orders, shop, spa, stock};
+use crate::edge::error;
+use crate::edge::openapi;
+use crate::edge::ratelimit::{self, RateLimiter};
+use crate::features::catalog::{self, CatalogCache};
+use crate::features::orders::OrderEvents;
+use crate::features::{admin, analytics, orders, shop, spa, stock};
+use crate::identity::auth::Authenticator;
+use crate::identity::csrf::{self, Csrf};
+use crate::identity::issuer::DevIssuer;
+use crate::runtime::db::Databases;
+use crate::runtime::ops;
 
 /// What handlers share, behind one `Arc`: axum clones the state for every request (and every middleware that
 /// takes it), and one reference count is cheaper than a dozen handles, two of them owning heap data.
@@ -143,7 +145,7 @@ impl Drop for BackgroundTasks {
     }
 }
 
-/// The feature routers merged, and the OpenAPI document of their handlers, completed (`crate::openapi`).
+/// The feature routers merged, and the OpenAPI document of their handlers, completed (`crate::edge::openapi`).
 pub fn api() -> (Router<AppState>, serde_json::Value) {
     let (router, generated) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(utoipa_axum::routes!(csrf::token))
@@ -168,7 +170,7 @@ pub fn build(state: AppState, extra: Router<AppState>) -> Router {
     ops::prometheus();
     let (api, openapi) = api();
     let issuer = state.issuer.as_ref().map_or_else(Router::new, DevIssuer::router);
-    let [csp, nosniff, referrer, frames, permissions] = crate::headers::security_layers();
+    let [csp, nosniff, referrer, frames, permissions] = crate::edge::headers::security_layers();
     api.merge(ops::router(openapi))
         .merge(issuer)
         .merge(extra)
@@ -184,7 +186,7 @@ pub fn build(state: AppState, extra: Router<AppState>) -> Router {
         )
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(middleware::from_fn(error::problem_instance))
-        .layer(crate::headers::cors(&state.cors_origins))
+        .layer(crate::edge::headers::cors(&state.cors_origins))
         .layer(csp)
         .layer(nosniff)
         .layer(referrer)

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bookstore_api::csrf::{Csrf, CsrfStore, MemoryStore, RedisStore};
+use bookstore_api::identity::csrf::{Csrf, CsrfStore, MemoryStore, RedisStore};
 use reqwest::Method;
 use serde_json::json;
 

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use axum::Router;
 use bookstore_actors::{Commerce, CommerceConfig};
-use bookstore_api::auth::Authenticator;
-use bookstore_api::csrf::{Csrf, MemoryStore};
-use bookstore_api::db::{DatabaseUrls, Databases};
-use bookstore_api::issuer::{DevIssuer, SessionLifetimes};
-use bookstore_api::startup::{AppConfig, AppState, BackgroundTasks, build, serve};
+use bookstore_api::identity::auth::Authenticator;
+use bookstore_api::identity::csrf::{Csrf, MemoryStore};
+use bookstore_api::identity::issuer::{DevIssuer, SessionLifetimes};
+use bookstore_api::runtime::db::{DatabaseUrls, Databases};
+use bookstore_api::runtime::startup::{AppConfig, AppState, BackgroundTasks, build, serve};
 use bookstore_migration::testing;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use tokio::net::TcpListener;
@@ -262,7 +262,7 @@ pub struct Options {
     /// The token verifier; default: the test issuer's key (see [`token`]).
     pub auth: Option<Authenticator>,
     /// Rate limiting; default off (tests send many requests from one address).
-    pub rate_limiter: Option<std::sync::Arc<dyn bookstore_api::ratelimit::RateLimiter>>,
+    pub rate_limiter: Option<std::sync::Arc<dyn bookstore_api::edge::ratelimit::RateLimiter>>,
     /// Where the live order streams are fed from; default a feed nothing publishes to (tests of the streams run
     /// the in-process CDC reader into one: `orders::events_*`).
     pub order_events: std::sync::Arc<dyn bookstore_materializer::events::OrderEventFeed>,
@@ -334,14 +334,14 @@ impl TestApp {
 }
 
 async fn start(databases: TestDatabases, options: Options) -> TestApp {
-    bookstore_api::telemetry::init(bookstore_api::telemetry::LogFormat::Pretty);
+    bookstore_api::runtime::telemetry::init(bookstore_api::runtime::telemetry::LogFormat::Pretty);
     let pools = Databases::connect(&databases.urls).await.expect("test databases reachable");
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     let auth = options.auth.clone().unwrap_or_else(test_authenticator);
     let key_dir = tempfile::tempdir().unwrap();
     let issuer = options.dev_users.map(|users| {
-        let users = bookstore_api::issuer::parse_users(users).unwrap();
+        let users = bookstore_api::identity::issuer::parse_users(users).unwrap();
         let issuer = DevIssuer::start(key_dir.path(), &address, &users, &[], options.sessions).unwrap();
         let (kid, key) = issuer.verifying_key().unwrap();
         auth.add_key(kid, key, jsonwebtoken::Algorithm::RS256);

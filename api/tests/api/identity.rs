@@ -311,7 +311,7 @@ async fn a_remembered_token_is_refused_once_it_expires() {
 /// list, a UUID subject), verified against keys fetched from its JWKS through discovery.
 #[tokio::test]
 async fn keycloak_shaped_tokens_verify_against_a_remote_jwks() {
-    use bookstore_api::auth::{Authenticator, JwksSource};
+    use bookstore_api::identity::auth::{Authenticator, JwksSource};
     use jsonwebtoken::{Algorithm, EncodingKey, Header};
     use rsa::pkcs8::DecodePublicKey;
     use rsa::traits::PublicKeyParts;
@@ -494,7 +494,7 @@ async fn logout_ends_the_session_and_every_refresh_token_of_it() {
 /// of it is a use.
 #[tokio::test]
 async fn a_session_ends_when_idle_and_at_its_absolute_end() {
-    use bookstore_api::issuer::SessionLifetimes;
+    use bookstore_api::identity::issuer::SessionLifetimes;
     use std::time::Duration;
 
     let lifetimes = SessionLifetimes { idle: Duration::from_millis(1500), max: Duration::from_secs(4) };

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use bookstore_api::ratelimit::{LocalLimiter, RateLimiter, RedisLimiter, parse_limits};
+use bookstore_api::edge::ratelimit::{LocalLimiter, RateLimiter, RedisLimiter, parse_limits};
 
 use crate::helpers::{Options, assert_problem, spawn};
 
