@@ -3,12 +3,11 @@
 // against a real `bookstore serve`.
 //
 //  - E2E_BASE_URL set: use that server (its dev users must match E2E_DEV_USERS, see lib.mjs).
-//  - E2E_STUB=1: start the in-memory contract stub (e2e/stub/server.mjs) instead — it only checks
-//    the specs and the SPA against our reading of docs/API.md, never the backend.
 //  - otherwise: start `bookstore serve` on a fresh data dir and free ports, with known dev users
 //    and rate limits off, wait for /readyz, run the specs, stop it (also on failure or Ctrl-C).
 //    The binary is E2E_BOOKSTORE_BIN, else $CARGO_TARGET_DIR/debug/bookstore, else
-//    /var/cache/bookstore/target/debug/bookstore, else target/debug/bookstore (cargo build first).
+//    $BOOKSTORE_CACHE/target/debug/bookstore (default /var/cache/bookstore), else target/debug/bookstore
+//    (cargo build first).
 //    web/dist is built first when it is missing or older than the sources.
 //
 // Specs run one file at a time with node's test runner; screenshots land in web/screenshots/.
@@ -66,24 +65,10 @@ let server = null;
 let dataDir = null;
 let baseUrl = process.env.E2E_BASE_URL?.replace(/\/$/, '');
 
-async function startStub() {
-  const port = await freePort();
-  baseUrl = `http://127.0.0.1:${port}`;
-  mkdirSync(join(web, 'test-results'), { recursive: true });
-  const out = openSync(join(web, 'test-results', 'stub.log'), 'w');
-  log(`E2E_STUB=1: starting the in-memory CONTRACT STUB (not the backend) on ${baseUrl}`);
-  server = spawn(process.execPath, [join(here, 'stub', 'server.mjs')], {
-    stdio: ['ignore', out, out],
-    env: { ...process.env, PORT: String(port), BOOKSTORE_DEV_USERS: devUsers },
-  });
-  await waitFor(`${baseUrl}/readyz`, { timeoutMs: 20_000, child: server });
-}
-
 async function startServer() {
-  if (process.env.E2E_STUB === '1') return startStub();
   const candidates = [
     process.env.CARGO_TARGET_DIR && join(process.env.CARGO_TARGET_DIR, 'debug', 'bookstore'),
-    '/var/cache/bookstore/target/debug/bookstore',
+    join(process.env.BOOKSTORE_CACHE ?? '/var/cache/bookstore', 'target', 'debug', 'bookstore'),
     join(repo, 'target', 'debug', 'bookstore'),
   ].filter(Boolean);
   const bin = process.env.E2E_BOOKSTORE_BIN ?? candidates.find((p) => existsSync(p));
@@ -140,7 +125,7 @@ function distIsCurrent() {
 
 async function main() {
   if (!existsSync(chromium)) die(`${chromium} not found: apt-get install -y chromium (never npx playwright install)`);
-  if ((process.env.E2E_STUB === '1' || !baseUrl) && !distIsCurrent()) {
+  if (!baseUrl && !distIsCurrent()) {
     log('web/dist is missing or older than the sources: building the SPA');
     if (spawnSync('npm', ['run', 'build'], { cwd: web, stdio: 'inherit' }).status !== 0) die('npm run build failed');
   }
