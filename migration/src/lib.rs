@@ -32,10 +32,10 @@ impl MigrationTrait for SqlMigration {
 }
 
 macro_rules! sql_migrations {
-    ($db:literal: $($name:literal),+ ; $functions:literal loads $loader:expr $(,)?) => {
+    ($db:literal: $($name:literal),+ ; $($functions:literal),+ loads $loader:expr $(,)?) => {
         &[
             $(SqlMigration { name: $name, up: include_str!(concat!("sql/", $db, "/", $name, ".sql")) },)+
-            SqlMigration { name: $functions, up: $loader },
+            $(SqlMigration { name: $functions, up: $loader },)+
         ]
     };
 }
@@ -79,7 +79,9 @@ pub const ECOM: &[SqlMigration] = sql_migrations!(
     "m20261206_000004_cart_notify",
     "m20261206_000005_outbox_relay",
     "m20261206_000006_order_lifecycle";
-    "m20261206_000007_functions" loads ECOM_FN.1,
+    // Each functions migration loads the current files (CREATE OR REPLACE): a new one re-runs them where an
+    // older one already ran.
+    "m20261206_000007_functions", "m20261206_000008_functions" loads ECOM_FN.1,
 );
 /// The inventory database: stock levels and reservations.
 pub const INVENTORY: &[SqlMigration] = sql_migrations!("inventory":

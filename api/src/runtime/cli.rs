@@ -299,7 +299,9 @@ where
 }
 
 async fn run_serve(args: &ServeArgs, urls: DatabaseUrls, embedded: bool) -> anyhow::Result<()> {
-    let databases = Databases::connect(&urls).await.context("connecting to the databases")?;
+    // The embedded default is the only process on its private cluster: no replica needs its cart notifications.
+    let databases = if embedded { Databases::connect_alone(&urls).await } else { Databases::connect(&urls).await }
+        .context("connecting to the databases")?;
     if embedded {
         // The embedded default migrates itself; in a cluster, `bookstore migrate` runs as an init container.
         databases.migrate(Service::All).await.context("migrating the embedded databases")?;

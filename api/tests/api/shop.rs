@@ -437,3 +437,29 @@ async fn a_crashed_cart_actor_is_replaced_with_the_cart_intact() {
     assert_eq!(bob.get("/ecom/cart").await.json::<Value>().await.unwrap()[0]["quantity"], 1);
     assert!(app.commerce.is_healthy());
 }
+
+/// Replicas announce cart changes (`NOTIFY cart_changed`); a process alone on its databases (the embedded default)
+/// does not, since nobody would listen, and its commits skip NOTIFY's database-wide lock.
+#[tokio::test]
+async fn only_replicas_announce_cart_changes() {
+    use bookstore_api::runtime::db::Databases;
+    use sea_orm::ConnectionTrait;
+    use sea_orm::sqlx::postgres::PgListener;
+
+    let app = spawn_app().await;
+    let mut listener = PgListener::connect(&app.databases.urls.ecom).await.unwrap();
+    listener.listen("cart_changed").await.unwrap();
+    let add = |user: &str| {
+        format!("INSERT INTO cart_items (user_id, book_id, quantity) VALUES ('{user}', '{}', 1)", seed_id(1))
+    };
+
+    let alone = Databases::connect_alone(&app.databases.urls).await.unwrap();
+    alone.ecom.execute_unprepared(&add("alone")).await.unwrap();
+    let replica = Databases::connect(&app.databases.urls).await.unwrap();
+    replica.ecom.execute_unprepared(&add("replica")).await.unwrap();
+
+    let first = tokio::time::timeout(Duration::from_secs(5), listener.recv()).await.expect("a notification").unwrap();
+    assert!(first.payload().starts_with("replica\t"), "the lone process announced its change: {}", first.payload());
+    let more = tokio::time::timeout(Duration::from_millis(500), listener.recv()).await;
+    assert!(more.is_err(), "one notification only: {more:?}");
+}
