@@ -2,21 +2,17 @@
 //! and a non-zero exit.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 
-use crate::identity::auth::{Authenticator, JwksSource};
 use crate::identity::issuer::{DevIssuer, SessionLifetimes};
 use crate::runtime::config::{BatchArgs, DatabaseArgs, DatabaseSource, GlobalArgs, ServeArgs};
 use crate::runtime::db::{DatabaseUrls, Databases, Service};
 use crate::runtime::embedded_pg::EmbeddedPostgres;
-use crate::runtime::startup::{AppConfig, AppState, router, serve, shutdown_signal};
+use crate::runtime::startup::{serve, shutdown_signal};
 use crate::runtime::telemetry;
-use bookstore_actors::CommerceConfig;
-use bookstore_materializer::events::{InProcessFeed, KafkaFeed, KafkaFeedSettings, OrderEventFeed};
 use bookstore_materializer::{Materializer, MaterializerConfig, SourceConfig, TopicMap};
 
 #[derive(Parser, Debug)]
@@ -227,7 +223,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     anyhow::bail!(refusal);
                 }
             }
-            with_databases(&args.databases, |urls, embedded| run_serve(&args, urls, embedded)).await
+            with_databases(&args.databases, |urls, embedded| crate::runtime::startup::run(&args, urls, embedded)).await
         }
         Some(Command::Migrate(args)) => match (args.service, args.databases.url_of(args.service)) {
             // One database: only its URL is needed (an init container gets its own database's, and no other).
@@ -296,113 +292,6 @@ where
             result
         }
     }
-}
-
-async fn run_serve(args: &ServeArgs, urls: DatabaseUrls, embedded: bool) -> anyhow::Result<()> {
-    // The embedded default is the only process on its private cluster: no replica needs its cart notifications.
-    let databases = if embedded { Databases::connect_alone(&urls).await } else { Databases::connect(&urls).await }
-        .context("connecting to the databases")?;
-    if embedded {
-        // The embedded default migrates itself; in a cluster, `bookstore migrate` runs as an init container.
-        databases.migrate(Service::All).await.context("migrating the embedded databases")?;
-    }
-    let listener = TcpListener::bind(args.http_addr)
-        .await
-        .with_context(|| format!("cannot listen on BOOKSTORE_HTTP_ADDR={}", args.http_addr))?;
-    let (auth, issuer, jwks_follower) = match &args.oidc_issuer_url {
-        Some(external) => {
-            // An external issuer (Keycloak): the dev issuer stays off, keys come from its JWKS.
-            let auth = Authenticator::new(vec![external.trim_end_matches('/').to_owned()], args.oidc_audience.clone());
-            let source = match &args.oidc_jwks_url {
-                Some(url) => JwksSource::Url(url.clone()),
-                None => JwksSource::Discovery { issuer: external.clone() },
-            };
-            let follower = tokio::spawn(auth.clone().follow_jwks(source));
-            tracing::info!(issuer = %external, "verifying tokens of an external OIDC issuer");
-            (auth, None, Some(follower))
-        }
-        None => {
-            let public_url = args.public_url();
-            let issuer = DevIssuer::start(
-                &args.databases.data_dir,
-                &public_url,
-                &args.dev_users.0,
-                &args.cors_origins,
-                SessionLifetimes::default(),
-            )
-            .context("starting the dev issuer")?;
-            let auth = Authenticator::new(issuer.issuers().to_vec(), args.oidc_audience.clone());
-            let (kid, key) = issuer.verifying_key()?;
-            auth.add_key(kid, key, jsonwebtoken::Algorithm::RS256);
-            tracing::info!(issuer = %format!("{public_url}/auth"), "built-in dev OIDC issuer is on");
-            (auth, Some(issuer), None)
-        }
-    };
-    // Order events for the live streams: from the outbox topic in a cluster, else from the in-process CDC reader
-    // (embedded; an external-database setup without Kafka has no reader, so its streams stay quiet).
-    let in_process = InProcessFeed::default();
-    let order_events: Arc<dyn OrderEventFeed> = match &args.kafka_bootstrap_servers {
-        Some(bootstrap) => Arc::new(KafkaFeed::start(KafkaFeedSettings {
-            bootstrap_servers: bootstrap.clone(),
-            topic: args.order_events_topic.clone(),
-            properties: args.kafka_properties.0.clone(),
-        })),
-        None => Arc::new(in_process.clone()),
-    };
-    let config = AppConfig {
-        ecom_url: urls.ecom.clone(),
-        web_dir: crate::features::spa::locate(args.web_dir.clone()),
-        commerce: CommerceConfig::default(),
-        order_events,
-        auth,
-        issuer,
-        csrf: crate::identity::csrf::Csrf::from_settings(
-            args.redis_url.as_deref(),
-            crate::identity::csrf::Csrf::DEFAULT_TTL,
-        )
-        .await
-        .context("connecting to REDIS_URL")?,
-        cors_origins: args.cors_origins.clone(),
-        rate_limiter: crate::edge::ratelimit::from_settings(&args.rate_limits, args.redis_url.as_deref())
-            .await
-            .context("connecting to REDIS_URL")?,
-    };
-    let (mut state, background) = AppState::start(databases.clone(), config).await?;
-    // One process, one command: the embedded default also runs the analytics pipeline. In a cluster the
-    // materializer is its own Deployment (`bookstore materialize`).
-    let materializer = if embedded {
-        let config = MaterializerConfig {
-            batch_linger: args.batching.cdc_batch_linger_ms,
-            order_events: Some(in_process),
-            ..MaterializerConfig::new(
-                urls.analytics.clone(),
-                SourceConfig::embedded(urls.ecom.clone(), urls.inventory.clone()),
-            )
-        };
-        let materializer = Materializer::start(config).await.context("starting the analytics materializer")?;
-        state.set_materializer(materializer.status());
-        Some(materializer)
-    } else {
-        None
-    };
-    let commerce = state.commerce.clone();
-    tracing::info!(addr = %listener.local_addr()?, embedded, "bookstore is serving");
-    let streams = state.order_events.clone();
-    let shutdown = async move {
-        shutdown_signal().await;
-        streams.close();
-    };
-    let served = serve(listener, router(state), shutdown).await;
-    drop(background);
-    if let Some(follower) = jwks_follower {
-        follower.abort();
-    }
-    commerce.shutdown().await;
-    if let Some(materializer) = materializer {
-        materializer.shutdown().await;
-    }
-    databases.close().await;
-    served.context("serving HTTP")
 }
 
 async fn run_issuer(args: &IssuerArgs) -> anyhow::Result<()> {

@@ -1,5 +1,5 @@
-//! Assembles the application: shared state, the router with its middleware, and the server loop with graceful
-//! shutdown. `serve` takes a bound listener so tests can bind port 0.
+//! Assembles the application: `run` wires `bookstore serve` (databases, identity, events, state, materializer),
+//! then the shared state, the router with its middleware, and the server loop with graceful shutdown. `serve` takes a bound listener so tests can bind port 0.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -15,7 +15,8 @@ use bookstore_entities::repo::catalog::CatalogRepo;
 use bookstore_entities::repo::order::OrderRepo;
 use bookstore_entities::repo::stock::StockRepo;
 use bookstore_materializer::StatusHandle;
-use bookstore_materializer::events::OrderEventFeed;
+use bookstore_materializer::events::{InProcessFeed, KafkaFeed, KafkaFeedSettings, OrderEventFeed};
+use bookstore_materializer::{Materializer, MaterializerConfig, SourceConfig};
 use sea_orm::sqlx::postgres::PgListener;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -31,10 +32,11 @@ use crate::edge::ratelimit::{self, RateLimiter};
 use crate::features::catalog::{self, CatalogCache};
 use crate::features::orders::OrderEvents;
 use crate::features::{admin, analytics, orders, shop, spa, stock};
-use crate::identity::auth::Authenticator;
+use crate::identity::auth::{Authenticator, JwksSource};
 use crate::identity::csrf::{self, Csrf};
-use crate::identity::issuer::DevIssuer;
-use crate::runtime::db::Databases;
+use crate::identity::issuer::{DevIssuer, SessionLifetimes};
+use crate::runtime::config::ServeArgs;
+use crate::runtime::db::{DatabaseUrls, Databases, Service};
 use crate::runtime::ops;
 
 /// What handlers share, behind one `Arc`: axum clones the state for every request (and every middleware that
@@ -193,6 +195,123 @@ pub fn build(state: AppState, extra: Router<AppState>) -> Router {
         .layer(frames)
         .layer(permissions)
         .with_state(state)
+}
+
+/// `bookstore serve`: the one place the application is wired — databases, identity, order events, shared state,
+/// the in-process materializer (embedded default), the server, and the shutdown in reverse order.
+pub async fn run(args: &ServeArgs, urls: DatabaseUrls, embedded: bool) -> anyhow::Result<()> {
+    // The embedded default is the only process on its private cluster: no replica needs its cart notifications.
+    let databases = if embedded { Databases::connect_alone(&urls).await } else { Databases::connect(&urls).await }
+        .context("connecting to the databases")?;
+    if embedded {
+        // The embedded default migrates itself; in a cluster, `bookstore migrate` runs as an init container.
+        databases.migrate(Service::All).await.context("migrating the embedded databases")?;
+    }
+    let listener = TcpListener::bind(args.http_addr)
+        .await
+        .with_context(|| format!("cannot listen on BOOKSTORE_HTTP_ADDR={}", args.http_addr))?;
+    let (auth, issuer, jwks_follower) = identity(args)?;
+    let (order_events, in_process) = order_feed(args);
+    let config = AppConfig {
+        ecom_url: urls.ecom.clone(),
+        web_dir: spa::locate(args.web_dir.clone()),
+        commerce: CommerceConfig::default(),
+        order_events,
+        auth,
+        issuer,
+        csrf: Csrf::from_settings(args.redis_url.as_deref(), Csrf::DEFAULT_TTL)
+            .await
+            .context("connecting to REDIS_URL")?,
+        cors_origins: args.cors_origins.clone(),
+        rate_limiter: ratelimit::from_settings(&args.rate_limits, args.redis_url.as_deref())
+            .await
+            .context("connecting to REDIS_URL")?,
+    };
+    let (mut state, background) = AppState::start(databases.clone(), config).await?;
+    // One process, one command: the embedded default also runs the analytics pipeline. In a cluster the
+    // materializer is its own Deployment (`bookstore materialize`).
+    let materializer = if embedded {
+        let config = MaterializerConfig {
+            batch_linger: args.batching.cdc_batch_linger_ms,
+            order_events: Some(in_process),
+            ..MaterializerConfig::new(
+                urls.analytics.clone(),
+                SourceConfig::embedded(urls.ecom.clone(), urls.inventory.clone()),
+            )
+        };
+        let materializer = Materializer::start(config).await.context("starting the analytics materializer")?;
+        state.set_materializer(materializer.status());
+        Some(materializer)
+    } else {
+        None
+    };
+    let commerce = state.commerce.clone();
+    tracing::info!(addr = %listener.local_addr()?, embedded, "bookstore is serving");
+    let streams = state.order_events.clone();
+    let shutdown = async move {
+        shutdown_signal().await;
+        streams.close();
+    };
+    let served = serve(listener, router(state), shutdown).await;
+    drop(background);
+    if let Some(follower) = jwks_follower {
+        follower.abort();
+    }
+    commerce.shutdown().await;
+    if let Some(materializer) = materializer {
+        materializer.shutdown().await;
+    }
+    databases.close().await;
+    served.context("serving HTTP")
+}
+
+/// Who may call: an external issuer's keys (followed from its JWKS), or the built-in dev issuer.
+fn identity(args: &ServeArgs) -> anyhow::Result<(Authenticator, Option<DevIssuer>, Option<JoinHandle<()>>)> {
+    Ok(match &args.oidc_issuer_url {
+        Some(external) => {
+            // An external issuer (Keycloak): the dev issuer stays off, keys come from its JWKS.
+            let auth = Authenticator::new(vec![external.trim_end_matches('/').to_owned()], args.oidc_audience.clone());
+            let source = match &args.oidc_jwks_url {
+                Some(url) => JwksSource::Url(url.clone()),
+                None => JwksSource::Discovery { issuer: external.clone() },
+            };
+            let follower = tokio::spawn(auth.clone().follow_jwks(source));
+            tracing::info!(issuer = %external, "verifying tokens of an external OIDC issuer");
+            (auth, None, Some(follower))
+        }
+        None => {
+            let public_url = args.public_url();
+            let issuer = DevIssuer::start(
+                &args.databases.data_dir,
+                &public_url,
+                &args.dev_users.0,
+                &args.cors_origins,
+                SessionLifetimes::default(),
+            )
+            .context("starting the dev issuer")?;
+            let auth = Authenticator::new(issuer.issuers().to_vec(), args.oidc_audience.clone());
+            let (kid, key) = issuer.verifying_key()?;
+            auth.add_key(kid, key, jsonwebtoken::Algorithm::RS256);
+            tracing::info!(issuer = %format!("{public_url}/auth"), "built-in dev OIDC issuer is on");
+            (auth, Some(issuer), None)
+        }
+    })
+}
+
+/// Where the live streams' order events come from: the outbox topic in a cluster, else the in-process CDC reader
+/// (embedded; an external-database setup without Kafka has no reader, so its streams stay quiet). The second value
+/// is the in-process feed the embedded materializer publishes into.
+fn order_feed(args: &ServeArgs) -> (Arc<dyn OrderEventFeed>, InProcessFeed) {
+    let in_process = InProcessFeed::default();
+    let feed: Arc<dyn OrderEventFeed> = match &args.kafka_bootstrap_servers {
+        Some(bootstrap) => Arc::new(KafkaFeed::start(KafkaFeedSettings {
+            bootstrap_servers: bootstrap.clone(),
+            topic: args.order_events_topic.clone(),
+            properties: args.kafka_properties.0.clone(),
+        })),
+        None => Arc::new(in_process.clone()),
+    };
+    (feed, in_process)
 }
 
 /// Serves until `shutdown` resolves, then lets requests in flight finish (up to 10 s).

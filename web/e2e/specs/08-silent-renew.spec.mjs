@@ -39,6 +39,8 @@ describe('silent renew keeps the session going', { timeout: 120_000 }, () => {
     await page.clock.install();
     await page.goto('/');
     await signIn(page, shopper);
+    // The response handler reads the body asynchronously: wait for it to have recorded the exchange.
+    for (let i = 0; i < 40 && grants.length === 0; i++) await page.waitForTimeout(50);
     assert.deepEqual(grants.map((g) => g.grant), ['authorization_code']);
     await page.waitForTimeout(1500); // let the issuer's clock move on too
 
